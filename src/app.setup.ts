@@ -1,0 +1,53 @@
+import { INestApplication } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger } from 'nestjs-pino';
+import { AppConfig } from './config/app.config';
+import { ErrorResponseDto } from './common/dto/error-response.dto';
+
+export const API_PREFIX = 'api/v1';
+
+/**
+ * Everything about the HTTP application that is not a module: prefix, body limit, CORS, docs,
+ * logger, shutdown hooks. `main.ts` and the e2e tests both call it, so tests run production's
+ * pipeline.
+ */
+export function configureApp(app: NestExpressApplication): void {
+  const config = app.get(ConfigService).getOrThrow<AppConfig>('app');
+
+  app.useLogger(app.get(Logger));
+  app.flushLogs();
+  app.set('trust proxy', 'loopback');
+  app.disable('x-powered-by');
+  app.useBodyParser('json', { limit: config.bodyLimit });
+  app.setGlobalPrefix(API_PREFIX, { exclude: ['health', 'health/ready'] });
+  app.enableCors({
+    origin: config.corsOrigins === '*' ? true : config.corsOrigins,
+    credentials: false,
+    exposedHeaders: ['X-Request-Id', 'Retry-After'],
+  });
+  app.enableShutdownHooks();
+  setupSwagger(app);
+}
+
+export function setupSwagger(app: INestApplication): void {
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('IM backend API')
+      .setDescription(
+        'Register, log in, profiles, private and group chat. Every success is HTTP 200 with ' +
+          '`{code:200, message:"success", data}`; every error is `{code, message, error}` with ' +
+          'HTTP status == code. Socket.IO events are described in the README.',
+      )
+      .setVersion('1.0')
+      .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
+      .build(),
+    { extraModels: [ErrorResponseDto] },
+  );
+  SwaggerModule.setup('docs', app, document, {
+    jsonDocumentUrl: 'docs-json',
+    swaggerOptions: { persistAuthorization: true },
+  });
+}

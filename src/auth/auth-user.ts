@@ -1,0 +1,18 @@
+/** The authenticated principal of a request or socket, as verified from its token. */
+export interface AuthUser {
+  id: string;
+  username: string;
+  /** The token's id (for logout). */
+  jti: string;
+  /** The token's expiry, seconds since the epoch. */
+  exp: number;
+}
+
+/** The claims this service puts in its access tokens. */
+export interface AccessTokenPayload {
+  sub: string;
+  jti: string;
+  ver: number;
+  iat?: number;
+  exp?: number;
+}

@@ -1,0 +1,131 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { JwtService } from '@nestjs/jwt';
+import { InjectRepository } from '@nestjs/typeorm';
+import * as bcrypt from 'bcryptjs';
+import { randomUUID } from 'node:crypto';
+import { LessThan, Repository } from 'typeorm';
+import { AppException } from '../common/errors/app.exception';
+import { ErrorCode } from '../common/errors/error-code';
+import { iso } from '../common/utils/time';
+import { authConfig, AuthConfig } from '../config/auth.config';
+import { User } from '../users/user.entity';
+import { UsersService } from '../users/users.service';
+import type { AccessTokenPayload, AuthUser } from './auth-user';
+import { LoginResultDto, RegisteredUserDto, TokenDto } from './dto/auth-responses.dto';
+import { ChangePasswordDto } from './dto/change-password.dto';
+import { LoginDto } from './dto/login.dto';
+import { RegisterDto } from './dto/register.dto';
+import { RevokedToken } from './revoked-token.entity';
+
+/** Compared against when the email is unknown, so a login takes as long either way. */
+const DUMMY_HASH = bcrypt.hashSync('not-a-real-password', 10);
+
+const LOGIN_FAILED = new AppException(ErrorCode.LoginFailed, '邮箱或密码错误');
+
+@Injectable()
+export class AuthService {
+  constructor(
+    private readonly users: UsersService,
+    private readonly jwt: JwtService,
+    @InjectRepository(RevokedToken) private readonly revoked: Repository<RevokedToken>,
+    @Inject(authConfig.KEY) private readonly config: AuthConfig,
+  ) {}
+
+  async register(dto: RegisterDto): Promise<RegisteredUserDto> {
+    const passwordHash = await bcrypt.hash(dto.password, this.config.bcryptRounds);
+    const user = await this.users.create({
+      username: dto.username,
+      email: dto.email,
+      phone: dto.phone ?? null,
+      passwordHash,
+    });
+    return {
+      user_id: user.id,
+      username: user.username,
+      email: user.email,
+      phone: user.phone,
+      created_at: iso(user.createdAt)!,
+    };
+  }
+
+  async login(dto: LoginDto): Promise<LoginResultDto> {
+    const user = await this.users.findWithPasswordByEmail(dto.email);
+    const ok = await bcrypt.compare(dto.password, user?.passwordHash ?? DUMMY_HASH);
+    if (!user || !ok) throw LOGIN_FAILED;
+    return {
+      ...(await this.issueToken(user)),
+      user: { user_id: user.id, username: user.username, email: user.email },
+    };
+  }
+
+  /** Revokes the presented token; later use of it answers 401. */
+  async logout(user: AuthUser): Promise<null> {
+    await this.revoked
+      .createQueryBuilder()
+      .insert()
+      .values({ jti: user.jti, userId: user.id, expiresAt: new Date(user.exp * 1000) })
+      .orIgnore()
+      .execute();
+    // Rows of tokens that have expired anyway are no longer needed.
+    await this.revoked.delete({ expiresAt: LessThan(new Date()) });
+    return null;
+  }
+
+  /** Changes the password, revokes every token issued before, and returns a fresh one. */
+  async changePassword(authUser: AuthUser, dto: ChangePasswordDto): Promise<TokenDto> {
+    const user = await this.users.findWithPasswordById(authUser.id);
+    if (!user) throw AppException.unauthorized('user no longer exists');
+    if (!(await bcrypt.compare(dto.old_password, user.passwordHash))) {
+      throw AppException.badRequest('old_password is incorrect');
+    }
+    if (dto.old_password === dto.new_password) {
+      throw AppException.badRequest('new_password must differ from old_password');
+    }
+    const hash = await bcrypt.hash(dto.new_password, this.config.bcryptRounds);
+    user.tokenVersion = await this.users.setPassword(user.id, hash);
+    return this.issueToken(user);
+  }
+
+  private async issueToken(user: Pick<User, 'id' | 'tokenVersion'>): Promise<TokenDto> {
+    const payload: AccessTokenPayload = { sub: user.id, jti: randomUUID(), ver: user.tokenVersion };
+    const token = await this.jwt.signAsync(payload);
+    return { token, expires_in: this.config.jwtExpiresIn };
+  }
+
+  /**
+   * The one token check of both transports: signature (HS256 only), expiry, the user still
+   * existing, the token version (password changes) and the revocation list (logout).
+   */
+  async verifyAccessToken(token: string): Promise<AuthUser> {
+    let payload: AccessTokenPayload;
+    try {
+      payload = await this.jwt.verifyAsync<AccessTokenPayload>(token);
+    } catch (err) {
+      throw AppException.unauthorized(
+        (err as Error)?.name === 'TokenExpiredError' ? 'token expired' : 'invalid token',
+      );
+    }
+    return this.validatePayload(payload);
+  }
+
+  /** Checks the claims of a token whose signature and expiry were already verified. */
+  async validatePayload(payload: AccessTokenPayload): Promise<AuthUser> {
+    if (
+      typeof payload?.sub !== 'string' ||
+      typeof payload.jti !== 'string' ||
+      typeof payload.ver !== 'number' ||
+      typeof payload.exp !== 'number'
+    ) {
+      throw AppException.unauthorized('invalid token');
+    }
+    const [user, revoked] = await Promise.all([
+      this.users.findAuthState(payload.sub),
+      this.revoked.exists({ where: { jti: payload.jti } }),
+    ]);
+    if (!user) throw AppException.unauthorized('user no longer exists');
+    if (revoked || user.tokenVersion !== payload.ver) {
+      throw AppException.unauthorized('token revoked');
+    }
+    return { id: user.id, username: user.username, jti: payload.jti, exp: payload.exp };
+  }
+}

@@ -1,0 +1,35 @@
+import { ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { AuthGuard } from '@nestjs/passport';
+import { IS_PUBLIC_KEY } from '../common/decorators/public.decorator';
+import { AppException } from '../common/errors/app.exception';
+
+/** Global guard: every HTTP route needs a valid bearer token unless marked `@Public()`. */
+@Injectable()
+export class JwtAuthGuard extends AuthGuard('jwt') {
+  constructor(private readonly reflector: Reflector) {
+    super();
+  }
+
+  override canActivate(context: ExecutionContext) {
+    const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    if (isPublic || context.getType() !== 'http') return true;
+    return super.canActivate(context);
+  }
+
+  override handleRequest<TUser>(err: unknown, user: TUser, info: unknown): TUser {
+    if (err) throw err instanceof Error ? err : AppException.unauthorized();
+    if (!user) throw AppException.unauthorized(reasonFrom(info));
+    return user;
+  }
+}
+
+function reasonFrom(info: unknown): string {
+  const name = (info as Error | undefined)?.name;
+  if (name === 'TokenExpiredError') return 'token expired';
+  if (name === 'JsonWebTokenError' || name === 'NotBeforeError') return 'invalid token';
+  return 'missing bearer token';
+}

@@ -1,0 +1,27 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { PassportStrategy } from '@nestjs/passport';
+import { ExtractJwt, Strategy } from 'passport-jwt';
+import { authConfig, AuthConfig } from '../config/auth.config';
+import type { AccessTokenPayload, AuthUser } from './auth-user';
+import { AuthService } from './auth.service';
+import { JWT_ALGORITHM } from './jwt.options';
+
+/** Bearer-token strategy of the HTTP guard; the claim checks are AuthService's, shared with sockets. */
+@Injectable()
+export class JwtStrategy extends PassportStrategy(Strategy) {
+  constructor(
+    @Inject(authConfig.KEY) config: AuthConfig,
+    private readonly auth: AuthService,
+  ) {
+    super({
+      jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+      secretOrKey: config.jwtSecret,
+      algorithms: [JWT_ALGORITHM],
+      ignoreExpiration: false,
+    });
+  }
+
+  validate(payload: AccessTokenPayload): Promise<AuthUser> {
+    return this.auth.validatePayload(payload);
+  }
+}

@@ -1,0 +1,102 @@
+import { HttpException } from '@nestjs/common';
+import { QueryFailedError } from 'typeorm';
+import { AppException } from './app.exception';
+import { codeForStatus, describeError, ErrorCode } from './error-code';
+
+export interface ErrorBody {
+  code: number;
+  message: string;
+  error: string;
+}
+
+export interface ResolvedError {
+  body: ErrorBody;
+  /** True when the error is unexpected and must be logged with its stack. */
+  unexpected: boolean;
+}
+
+function bodyFor(code: ErrorCode, detail: string): ErrorBody {
+  const { status, message } = describeError(code);
+  return { code: status, message, error: detail };
+}
+
+/** Errors raised by the database driver when the server cannot be reached at all. */
+const UNAVAILABLE_ERRNOS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EPIPE',
+  'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_SEQUENCE_TIMEOUT',
+  'ER_CON_COUNT_ERROR',
+  'SQLITE_BUSY',
+]);
+
+function isDatabaseUnavailable(err: unknown): boolean {
+  const e = err as { code?: unknown; driverError?: { code?: unknown }; fatal?: unknown };
+  const code = typeof e?.code === 'string' ? e.code : e?.driverError?.code;
+  return typeof code === 'string' && UNAVAILABLE_ERRNOS.has(code);
+}
+
+function httpExceptionDetail(exception: HttpException): string {
+  const response = exception.getResponse();
+  if (typeof response === 'string') return response;
+  const message = (response as { message?: unknown }).message;
+  if (Array.isArray(message)) return message.join('; ');
+  if (typeof message === 'string') return message;
+  return exception.message;
+}
+
+/**
+ * Turns anything thrown into the contract's error body. Never exposes a driver message, an
+ * SQL statement or a stack: only AppException details and Nest's own client-error texts.
+ */
+export function resolveError(exception: unknown, requestId?: string): ResolvedError {
+  if (exception instanceof AppException) {
+    return { body: bodyFor(exception.code, exception.detail), unexpected: false };
+  }
+  if (exception instanceof HttpException) {
+    const status = exception.getStatus();
+    const code = codeForStatus(status);
+    if (status >= 500) {
+      return { body: internal(code, requestId), unexpected: status !== 503 };
+    }
+    return { body: bodyFor(code, httpExceptionDetail(exception)), unexpected: false };
+  }
+  // body-parser errors (Express): too large, bad charset/encoding.
+  const bodyParserError = exception as { type?: unknown; status?: unknown; expose?: unknown };
+  if (typeof bodyParserError?.type === 'string' && bodyParserError.expose === true) {
+    if (bodyParserError.type === 'entity.too.large') {
+      return {
+        body: bodyFor(ErrorCode.PayloadTooLarge, 'request body too large'),
+        unexpected: false,
+      };
+    }
+    return { body: bodyFor(ErrorCode.BadRequest, 'malformed request body'), unexpected: false };
+  }
+  if (isDatabaseUnavailable(exception)) {
+    return {
+      body: bodyFor(ErrorCode.ServiceUnavailable, 'database unavailable, retry later'),
+      unexpected: false,
+    };
+  }
+  if (exception instanceof QueryFailedError && isDatabaseUnavailable(exception.driverError)) {
+    return {
+      body: bodyFor(ErrorCode.ServiceUnavailable, 'database unavailable, retry later'),
+      unexpected: false,
+    };
+  }
+  return { body: internal(ErrorCode.Internal, requestId), unexpected: true };
+}
+
+function internal(code: ErrorCode, requestId?: string): ErrorBody {
+  if (code === ErrorCode.ServiceUnavailable) {
+    return bodyFor(code, 'service unavailable, retry later');
+  }
+  return bodyFor(
+    ErrorCode.Internal,
+    requestId ? `unexpected error, request id ${requestId}` : 'unexpected error',
+  );
+}

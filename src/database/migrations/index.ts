@@ -1,0 +1,4 @@
+import { CreateUsers1764000000000 } from './1764000000000-CreateUsers';
+
+/** Every migration, oldest first. `npm run migration:generate` output must be added here. */
+export const migrations = [CreateUsers1764000000000];
