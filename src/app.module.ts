@@ -12,7 +12,7 @@ import { appConfig, AppConfig } from './config/app.config';
 import { authConfig } from './config/auth.config';
 import { databaseConfig, DatabaseConfig } from './config/database.config';
 import { validateEnv } from './config/env.validation';
-import { buildDataSourceOptions } from './database/data-source-options';
+import { resolveDataSourceOptions } from './database/data-source-options';
 import { HealthModule } from './health/health.module';
 import { pinoHttpOptions } from './logging';
 import { UsersModule } from './users/users.module';
@@ -22,6 +22,8 @@ import { UsersModule } from './users/users.module';
     ConfigModule.forRoot({
       isGlobal: true,
       cache: true,
+      // `.env` is loaded by main.ts before anything reads the environment.
+      ignoreEnvFile: true,
       validate: (raw) => {
         validateEnv(raw as Record<string, string | undefined>);
         return raw;
@@ -34,8 +36,8 @@ import { UsersModule } from './users/users.module';
     }),
     TypeOrmModule.forRootAsync({
       inject: [databaseConfig.KEY],
-      useFactory: (config: DatabaseConfig) => ({
-        ...buildDataSourceOptions(config.url),
+      useFactory: async (config: DatabaseConfig) => ({
+        ...(await resolveDataSourceOptions(config.url)),
         autoLoadEntities: true,
         migrationsRun: true,
       }),

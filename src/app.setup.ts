@@ -10,7 +10,7 @@ export const API_PREFIX = 'api/v1';
 
 /**
  * Everything about the HTTP application that is not a module: prefix, body limit, CORS, docs,
- * logger, shutdown hooks. `main.ts` and the e2e tests both call it, so tests run production's
+ * logger. `main.ts` and the e2e tests both call it, so tests run production's
  * pipeline.
  */
 export function configureApp(app: NestExpressApplication): void {
@@ -27,7 +27,6 @@ export function configureApp(app: NestExpressApplication): void {
     credentials: false,
     exposedHeaders: ['X-Request-Id', 'Retry-After'],
   });
-  app.enableShutdownHooks();
   setupSwagger(app);
 }
 

@@ -2,9 +2,10 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { configureApp } from './app.setup';
-import { ConfigError, env } from './config/env.validation';
+import { ConfigError, env, loadDotEnv } from './config/env.validation';
 
 async function bootstrap(): Promise<void> {
+  loadDotEnv();
   const { PORT: port } = env();
   // Imported after the environment is known to be valid, so a bad value fails with one line.
   const { AppModule } = await import('./app.module');
@@ -14,7 +15,24 @@ async function bootstrap(): Promise<void> {
     forceCloseConnections: false,
   });
   configureApp(app);
+  exitCleanlyOnSignals(app);
   await app.listen(port);
+}
+
+/**
+ * SIGTERM/SIGINT: Nest stops accepting connections, lets in-flight requests finish, runs the
+ * shutdown hooks (closing the database pool), then re-raises the signal. That second delivery
+ * means the drain is complete, so the process exits 0.
+ */
+function exitCleanlyOnSignals(app: NestExpressApplication): void {
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    let draining = false;
+    process.on(signal, () => {
+      if (draining) process.exit(0);
+      draining = true;
+    });
+  }
 }
 
 bootstrap().catch((err: unknown) => {

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+
 /**
  * The environment variables of CONTRACT §6 (plus a few tuning knobs), parsed and validated once.
  * This folder is the only place that reads `process.env`.
@@ -160,6 +162,14 @@ export function validateEnv(raw: RawEnv): Env {
     BCRYPT_ROUNDS: int(raw, 'BCRYPT_ROUNDS', 10, 4, 15),
     BODY_LIMIT: size(raw, 'BODY_LIMIT', 100 * 1024, 50 * 1024 * 1024),
   };
+}
+
+/**
+ * Loads an optional `.env` from the working directory into `process.env` (variables already set
+ * win). Called by the entry points (`main.ts`, `ormconfig.ts`), not by tests.
+ */
+export function loadDotEnv(path = '.env'): void {
+  if (existsSync(path)) process.loadEnvFile(path);
 }
 
 /** The validated environment of this process. */

@@ -13,7 +13,10 @@ export function databaseKind(url: string): DatabaseKind {
  * The TypeORM options for a DATABASE_URL, shared by the application and the CLI data source
  * (`ormconfig.ts`). The schema comes from migrations only; `synchronize` is never on.
  */
-export function buildDataSourceOptions(url: string): DataSourceOptions {
+export function buildDataSourceOptions(
+  url: string,
+  flavor: 'mysql' | 'mariadb' = 'mysql',
+): DataSourceOptions {
   const common = {
     migrations,
     migrationsTableName: 'migrations',
@@ -38,7 +41,7 @@ export function buildDataSourceOptions(url: string): DataSourceOptions {
 
   return {
     ...common,
-    type: 'mysql',
+    type: flavor,
     url: url.replace(/^mariadb:/, 'mysql:'),
     charset: 'utf8mb4_unicode_ci',
     timezone: 'Z',
@@ -49,4 +52,32 @@ export function buildDataSourceOptions(url: string): DataSourceOptions {
       enableKeepAlive: true,
     },
   };
+}
+
+/**
+ * Whether a mysql:// server is MySQL or MariaDB. TypeORM reads the schema of the two differently
+ * (e.g. MariaDB reports `DEFAULT NULL` as the text NULL), so it must be told which one it talks
+ * to. `mariadb://` says so outright; otherwise the server is asked. If it cannot be reached yet,
+ * MySQL is assumed: queries are the same, only schema introspection differs.
+ */
+export async function detectMysqlFlavor(url: string): Promise<'mysql' | 'mariadb'> {
+  if (url.startsWith('mariadb:')) return 'mariadb';
+  const mysql = await import('mysql2/promise');
+  try {
+    const conn = await mysql.createConnection({ uri: url, connectTimeout: 3000 });
+    try {
+      const [rows] = await conn.query<import('mysql2').RowDataPacket[]>('SELECT VERSION() AS v');
+      return String(rows[0]?.v ?? '').includes('MariaDB') ? 'mariadb' : 'mysql';
+    } finally {
+      await conn.end();
+    }
+  } catch {
+    return 'mysql';
+  }
+}
+
+/** The options for a DATABASE_URL, with the MySQL flavour detected. */
+export async function resolveDataSourceOptions(url: string): Promise<DataSourceOptions> {
+  if (databaseKind(url) === 'sqlite') return buildDataSourceOptions(url);
+  return buildDataSourceOptions(url, await detectMysqlFlavor(url));
 }

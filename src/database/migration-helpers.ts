@@ -6,7 +6,8 @@ import { QueryRunner } from 'typeorm';
  * (keys that must be case-insensitive are stored lower-cased). No-op on SQLite.
  */
 export async function toUtf8mb4(queryRunner: QueryRunner, tables: string[]): Promise<void> {
-  if (queryRunner.connection.options.type !== 'mysql') return;
+  const type = queryRunner.connection.options.type;
+  if (type !== 'mysql' && type !== 'mariadb') return;
   for (const table of tables) {
     await queryRunner.query(
       `ALTER TABLE \`${table}\` CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`,

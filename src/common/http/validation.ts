@@ -6,9 +6,9 @@ function collect(errors: ValidationError[], parent = ''): string[] {
   for (const error of errors) {
     const path = parent ? `${parent}.${error.property}` : error.property;
     if (error.constraints) {
+      // class-validator's messages start with the property name; nested ones get their path.
       const constraints = Object.values(error.constraints);
-      // forbidNonWhitelisted reports unknown fields under the `whitelistValidation` key.
-      out.push(...constraints.map((c) => (c.startsWith(error.property) ? c : `${path}: ${c}`)));
+      out.push(...constraints.map((c) => (parent ? `${parent}.${c}` : c)));
     }
     if (error.children?.length) out.push(...collect(error.children, path));
   }

@@ -16,7 +16,7 @@ export class CreateUsers1764000000000 implements MigrationInterface {
           { name: 'phone', type: 'varchar', length: '16', isNullable: true },
           { name: 'avatar', type: 'varchar', length: '1024', isNullable: true },
           { name: 'password_hash', type: 'varchar', length: '60' },
-          { name: 'token_version', type: 'int', default: 0 },
+          { name: 'token_version', type: 'integer', default: 0 },
           { name: 'last_seen_at', type: 'datetime', precision: 3, isNullable: true },
           { name: 'created_at', type: 'datetime', precision: 3 },
           { name: 'updated_at', type: 'datetime', precision: 3 },

@@ -1,0 +1,129 @@
+import { JwtService } from '@nestjs/jwt';
+import { Test } from '@nestjs/testing';
+import { getRepositoryToken } from '@nestjs/typeorm';
+import * as bcrypt from 'bcryptjs';
+import { AppException } from '../common/errors/app.exception';
+import { ErrorCode } from '../common/errors/error-code';
+import { authConfig } from '../config/auth.config';
+import { User } from '../users/user.entity';
+import { UsersService } from '../users/users.service';
+import { AuthService } from './auth.service';
+import { jwtModuleOptions } from './jwt.options';
+import { RevokedToken } from './revoked-token.entity';
+
+const config = { jwtSecret: 's'.repeat(40), jwtExpiresIn: 3600, bcryptRounds: 10 };
+
+describe('AuthService', () => {
+  let service: AuthService;
+  let users: jest.Mocked<
+    Pick<UsersService, 'create' | 'findWithPasswordByEmail' | 'findAuthState'>
+  >;
+  let revoked: { exists: jest.Mock };
+  let jwt: JwtService;
+
+  beforeEach(async () => {
+    users = { create: jest.fn(), findWithPasswordByEmail: jest.fn(), findAuthState: jest.fn() };
+    revoked = { exists: jest.fn().mockResolvedValue(false) };
+    jwt = new JwtService(jwtModuleOptions(config));
+    const moduleRef = await Test.createTestingModule({
+      providers: [
+        AuthService,
+        { provide: UsersService, useValue: users },
+        { provide: JwtService, useValue: jwt },
+        { provide: getRepositoryToken(RevokedToken), useValue: revoked },
+        { provide: authConfig.KEY, useValue: config },
+      ],
+    }).compile();
+    service = moduleRef.get(AuthService);
+  });
+
+  it('hashes passwords with bcrypt at the configured cost (default 10)', async () => {
+    users.create.mockImplementation((input) =>
+      Promise.resolve({ id: 'u1', ...input, createdAt: new Date(0) } as unknown as User),
+    );
+    await service.register({ username: 'ann', email: 'ann@example.com', password: 'password-123' });
+    const hash = users.create.mock.calls[0][0].passwordHash;
+    expect(bcrypt.getRounds(hash)).toBe(10);
+    expect(await bcrypt.compare('password-123', hash)).toBe(true);
+  });
+
+  it('fails a login the same way for an unknown email and a wrong password', async () => {
+    const expectLoginFailed = async () => {
+      const err = await service
+        .login({ email: 'x@example.com', password: 'nope-nope' })
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(AppException);
+      expect(err).toMatchObject({ code: ErrorCode.LoginFailed, detail: '邮箱或密码错误' });
+    };
+    users.findWithPasswordByEmail.mockResolvedValue(null);
+    await expectLoginFailed();
+    users.findWithPasswordByEmail.mockResolvedValue({
+      id: 'u1',
+      passwordHash: await bcrypt.hash('the-right-one', 4),
+    } as User);
+    await expectLoginFailed();
+  });
+
+  it('issues HS256 tokens with sub, jti and the token version', async () => {
+    users.findWithPasswordByEmail.mockResolvedValue({
+      id: 'u1',
+      username: 'ann',
+      email: 'ann@example.com',
+      tokenVersion: 3,
+      passwordHash: await bcrypt.hash('password-123', 4),
+    } as User);
+    const result = await service.login({ email: 'ann@example.com', password: 'password-123' });
+    expect(result.expires_in).toBe(3600);
+    const decoded = jwt.decode<Record<string, unknown>>(result.token, {
+      complete: true,
+    }) as unknown as {
+      header: { alg: string };
+      payload: Record<string, unknown>;
+    };
+    expect(decoded.header.alg).toBe('HS256');
+    expect(decoded.payload).toMatchObject({ sub: 'u1', ver: 3, jti: expect.any(String) });
+  });
+
+  describe('verifyAccessToken', () => {
+    const sign = (claims: object) => jwt.sign({ sub: 'u1', jti: 'j1', ver: 0, ...claims });
+
+    it('accepts a valid token of an existing user', async () => {
+      users.findAuthState.mockResolvedValue({ id: 'u1', username: 'ann', tokenVersion: 0 });
+      await expect(service.verifyAccessToken(sign({}))).resolves.toMatchObject({
+        id: 'u1',
+        jti: 'j1',
+      });
+    });
+
+    it.each([
+      ['a revoked jti', { revoked: true, version: 0 }, 'token revoked'],
+      ['an older token version', { revoked: false, version: 1 }, 'token revoked'],
+      ['a deleted user', { revoked: false, version: null }, 'user no longer exists'],
+    ])('refuses %s', async (_name, state, reason) => {
+      revoked.exists.mockResolvedValue(state.revoked);
+      users.findAuthState.mockResolvedValue(
+        state.version === null ? null : { id: 'u1', username: 'ann', tokenVersion: state.version },
+      );
+      await expect(service.verifyAccessToken(sign({}))).rejects.toMatchObject({
+        code: ErrorCode.Unauthorized,
+        detail: reason,
+      });
+    });
+
+    it('refuses tokens signed with another algorithm or secret', async () => {
+      const other = new JwtService({ secret: 'o'.repeat(40) });
+      await expect(
+        service.verifyAccessToken(other.sign({ sub: 'u1', jti: 'j', ver: 0 })),
+      ).rejects.toMatchObject({
+        detail: 'invalid token',
+      });
+      const hs512 = jwt.sign(
+        { sub: 'u1', jti: 'j', ver: 0 },
+        { algorithm: 'HS512', secret: config.jwtSecret },
+      );
+      await expect(service.verifyAccessToken(hs512)).rejects.toMatchObject({
+        detail: 'invalid token',
+      });
+    });
+  });
+});
