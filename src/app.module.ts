@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
+import { EventEmitterModule } from '@nestjs/event-emitter';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggerModule } from 'nestjs-pino';
@@ -11,8 +12,11 @@ import { createValidationPipe } from './common/http/validation';
 import { appConfig, AppConfig } from './config/app.config';
 import { authConfig } from './config/auth.config';
 import { databaseConfig, DatabaseConfig } from './config/database.config';
+import { groupsConfig } from './config/groups.config';
 import { validateEnv } from './config/env.validation';
 import { resolveDataSourceOptions } from './database/data-source-options';
+import { DatabaseModule } from './database/database.module';
+import { GroupsModule } from './groups/groups.module';
 import { HealthModule } from './health/health.module';
 import { pinoHttpOptions } from './logging';
 import { UsersModule } from './users/users.module';
@@ -28,7 +32,7 @@ import { UsersModule } from './users/users.module';
         validateEnv(raw as Record<string, string | undefined>);
         return raw;
       },
-      load: [appConfig, databaseConfig, authConfig],
+      load: [appConfig, databaseConfig, authConfig, groupsConfig],
     }),
     LoggerModule.forRootAsync({
       inject: [appConfig.KEY],
@@ -42,9 +46,12 @@ import { UsersModule } from './users/users.module';
         migrationsRun: true,
       }),
     }),
+    EventEmitterModule.forRoot(),
+    DatabaseModule,
     HealthModule,
     UsersModule,
     AuthModule,
+    GroupsModule,
   ],
   providers: [
     { provide: APP_PIPE, useFactory: createValidationPipe },

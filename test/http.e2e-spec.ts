@@ -146,6 +146,16 @@ describe('HTTP conventions (e2e)', () => {
         ['put', '/api/v1/user/profile'],
         ['get', '/api/v1/user/search'],
         ['get', '/api/v1/user/{user_id}'],
+        ['post', '/api/v1/group'],
+        ['get', '/api/v1/group'],
+        ['get', '/api/v1/group/{group_id}'],
+        ['put', '/api/v1/group/{group_id}'],
+        ['delete', '/api/v1/group/{group_id}'],
+        ['get', '/api/v1/group/{group_id}/members'],
+        ['post', '/api/v1/group/{group_id}/members'],
+        ['delete', '/api/v1/group/{group_id}/members/{user_id}'],
+        ['post', '/api/v1/group/{group_id}/leave'],
+        ['put', '/api/v1/group/{group_id}/members/{user_id}/role'],
         ['get', '/health'],
         ['get', '/health/ready'],
       ];
@@ -177,6 +187,18 @@ describe('HTTP conventions (e2e)', () => {
       expect(profile.security).toEqual([{ bearer: [] }]);
       expect(profile.responses['401']).toBeDefined();
       expect(doc.paths['/api/v1/login'].post.security).toBeUndefined();
+      expect(doc.paths['/api/v1/group'].post.parameters ?? []).toEqual([]);
+      const groupDelete = doc.paths['/api/v1/group/{group_id}'].delete;
+      expect(groupDelete.parameters).toEqual([
+        expect.objectContaining({ name: 'group_id', in: 'path', required: true }),
+      ]);
+      expect(Object.keys(groupDelete.responses).sort()).toEqual([
+        '200',
+        '400',
+        '401',
+        '403',
+        '404',
+      ]);
       expect(doc.components.securitySchemes.bearer).toMatchObject({
         type: 'http',
         scheme: 'bearer',

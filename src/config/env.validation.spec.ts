@@ -13,6 +13,7 @@ describe('validateEnv', () => {
       LOG_LEVEL: 'info',
       BCRYPT_ROUNDS: 10,
       BODY_LIMIT: 100 * 1024,
+      GROUP_MAX_MEMBERS: 2000,
     });
   });
 
@@ -58,6 +59,7 @@ describe('validateEnv', () => {
     ['LOG_LEVEL', { LOG_LEVEL: 'verbose' }],
     ['BCRYPT_ROUNDS', { BCRYPT_ROUNDS: '3' }],
     ['BODY_LIMIT', { BODY_LIMIT: 'lots' }],
+    ['GROUP_MAX_MEMBERS', { GROUP_MAX_MEMBERS: '1' }],
   ])('names %s when its value is bad', (variable, raw) => {
     let error: unknown;
     try {

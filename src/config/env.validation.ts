@@ -18,6 +18,7 @@ export interface Env {
   LOG_LEVEL: LogLevel;
   BCRYPT_ROUNDS: number;
   BODY_LIMIT: number;
+  GROUP_MAX_MEMBERS: number;
 }
 
 /** A configuration error names the variable; `main.ts` prints it as one line and exits. */
@@ -161,6 +162,7 @@ export function validateEnv(raw: RawEnv): Env {
     ]),
     BCRYPT_ROUNDS: int(raw, 'BCRYPT_ROUNDS', 10, 4, 15),
     BODY_LIMIT: size(raw, 'BODY_LIMIT', 100 * 1024, 50 * 1024 * 1024),
+    GROUP_MAX_MEMBERS: int(raw, 'GROUP_MAX_MEMBERS', 2000, 2, 100000),
   };
 }
 

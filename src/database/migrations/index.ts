@@ -1,4 +1,5 @@
 import { CreateUsers1764000000000 } from './1764000000000-CreateUsers';
+import { CreateGroups1764000001000 } from './1764000001000-CreateGroups';
 
 /** Every migration, oldest first. `npm run migration:generate` output must be added here. */
-export const migrations = [CreateUsers1764000000000];
+export const migrations = [CreateUsers1764000000000, CreateGroups1764000001000];
