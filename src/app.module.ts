@@ -13,6 +13,8 @@ import { appConfig, AppConfig } from './config/app.config';
 import { authConfig } from './config/auth.config';
 import { databaseConfig, DatabaseConfig } from './config/database.config';
 import { groupsConfig } from './config/groups.config';
+import { chatConfig } from './config/chat.config';
+import { ChatModule } from './chat/chat.module';
 import { validateEnv } from './config/env.validation';
 import { resolveDataSourceOptions } from './database/data-source-options';
 import { DatabaseModule } from './database/database.module';
@@ -32,7 +34,7 @@ import { UsersModule } from './users/users.module';
         validateEnv(raw as Record<string, string | undefined>);
         return raw;
       },
-      load: [appConfig, databaseConfig, authConfig, groupsConfig],
+      load: [appConfig, databaseConfig, authConfig, groupsConfig, chatConfig],
     }),
     LoggerModule.forRootAsync({
       inject: [appConfig.KEY],
@@ -52,6 +54,7 @@ import { UsersModule } from './users/users.module';
     UsersModule,
     AuthModule,
     GroupsModule,
+    ChatModule,
   ],
   providers: [
     { provide: APP_PIPE, useFactory: createValidationPipe },

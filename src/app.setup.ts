@@ -5,6 +5,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppConfig } from './config/app.config';
 import { ErrorResponseDto } from './common/dto/error-response.dto';
+import { ConfiguredIoAdapter } from './common/ws/io.adapter';
 
 export const API_PREFIX = 'api/v1';
 
@@ -22,6 +23,7 @@ export function configureApp(app: NestExpressApplication): void {
   app.disable('x-powered-by');
   app.useBodyParser('json', { limit: config.bodyLimit });
   app.setGlobalPrefix(API_PREFIX, { exclude: ['health', 'health/ready'] });
+  app.useWebSocketAdapter(new ConfiguredIoAdapter(app));
   app.enableCors({
     origin: config.corsOrigins === '*' ? true : config.corsOrigins,
     credentials: false,

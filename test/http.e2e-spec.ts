@@ -156,6 +156,10 @@ describe('HTTP conventions (e2e)', () => {
         ['delete', '/api/v1/group/{group_id}/members/{user_id}'],
         ['post', '/api/v1/group/{group_id}/leave'],
         ['put', '/api/v1/group/{group_id}/members/{user_id}/role'],
+        ['post', '/api/v1/chat/message'],
+        ['get', '/api/v1/chat/messages'],
+        ['post', '/api/v1/chat/read'],
+        ['get', '/api/v1/chat/conversations'],
         ['get', '/health'],
         ['get', '/health/ready'],
       ];

@@ -4,6 +4,8 @@ export interface AuthUser {
   username: string;
   /** The token's id (for logout). */
   jti: string;
+  /** The user's token version the token was issued under (password changes bump it). */
+  tokenVersion: number;
   /** The token's expiry, seconds since the epoch. */
   exp: number;
 }

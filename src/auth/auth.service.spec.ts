@@ -1,3 +1,4 @@
+import { EventEmitter2 } from '@nestjs/event-emitter';
 import { JwtService } from '@nestjs/jwt';
 import { Test } from '@nestjs/testing';
 import { getRepositoryToken } from '@nestjs/typeorm';
@@ -32,6 +33,7 @@ describe('AuthService', () => {
         { provide: JwtService, useValue: jwt },
         { provide: getRepositoryToken(RevokedToken), useValue: revoked },
         { provide: authConfig.KEY, useValue: config },
+        { provide: EventEmitter2, useValue: new EventEmitter2() },
       ],
     }).compile();
     service = moduleRef.get(AuthService);

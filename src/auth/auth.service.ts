@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { EventEmitter2 } from '@nestjs/event-emitter';
 import { JwtService } from '@nestjs/jwt';
 import { InjectRepository } from '@nestjs/typeorm';
 import * as bcrypt from 'bcryptjs';
@@ -11,6 +12,7 @@ import { authConfig, AuthConfig } from '../config/auth.config';
 import { User } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
 import type { AccessTokenPayload, AuthUser } from './auth-user';
+import { AuthEvents, PasswordChangedEvent, TokenRevokedEvent } from './auth.events';
 import { LoginResultDto, RegisteredUserDto, TokenDto } from './dto/auth-responses.dto';
 import { ChangePasswordDto } from './dto/change-password.dto';
 import { LoginDto } from './dto/login.dto';
@@ -29,6 +31,7 @@ export class AuthService {
     private readonly jwt: JwtService,
     @InjectRepository(RevokedToken) private readonly revoked: Repository<RevokedToken>,
     @Inject(authConfig.KEY) private readonly config: AuthConfig,
+    private readonly events: EventEmitter2,
   ) {}
 
   async register(dto: RegisterDto): Promise<RegisteredUserDto> {
@@ -68,6 +71,10 @@ export class AuthService {
       .execute();
     // Rows of tokens that have expired anyway are no longer needed.
     await this.revoked.delete({ expiresAt: LessThan(new Date()) });
+    this.events.emit(AuthEvents.TokenRevoked, {
+      userId: user.id,
+      jti: user.jti,
+    } satisfies TokenRevokedEvent);
     return null;
   }
 
@@ -83,6 +90,10 @@ export class AuthService {
     }
     const hash = await bcrypt.hash(dto.new_password, this.config.bcryptRounds);
     user.tokenVersion = await this.users.setPassword(user.id, hash);
+    this.events.emit(AuthEvents.PasswordChanged, {
+      userId: user.id,
+      tokenVersion: user.tokenVersion,
+    } satisfies PasswordChangedEvent);
     return this.issueToken(user);
   }
 
@@ -126,6 +137,12 @@ export class AuthService {
     if (revoked || user.tokenVersion !== payload.ver) {
       throw AppException.unauthorized('token revoked');
     }
-    return { id: user.id, username: user.username, jti: payload.jti, exp: payload.exp };
+    return {
+      id: user.id,
+      username: user.username,
+      jti: payload.jti,
+      tokenVersion: payload.ver,
+      exp: payload.exp,
+    };
   }
 }

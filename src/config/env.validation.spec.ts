@@ -14,6 +14,7 @@ describe('validateEnv', () => {
       BCRYPT_ROUNDS: 10,
       BODY_LIMIT: 100 * 1024,
       GROUP_MAX_MEMBERS: 2000,
+      TYPING_RATE_LIMIT: 10,
     });
   });
 

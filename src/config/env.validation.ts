@@ -19,6 +19,7 @@ export interface Env {
   BCRYPT_ROUNDS: number;
   BODY_LIMIT: number;
   GROUP_MAX_MEMBERS: number;
+  TYPING_RATE_LIMIT: number;
 }
 
 /** A configuration error names the variable; `main.ts` prints it as one line and exits. */
@@ -163,6 +164,7 @@ export function validateEnv(raw: RawEnv): Env {
     BCRYPT_ROUNDS: int(raw, 'BCRYPT_ROUNDS', 10, 4, 15),
     BODY_LIMIT: size(raw, 'BODY_LIMIT', 100 * 1024, 50 * 1024 * 1024),
     GROUP_MAX_MEMBERS: int(raw, 'GROUP_MAX_MEMBERS', 2000, 2, 100000),
+    TYPING_RATE_LIMIT: int(raw, 'TYPING_RATE_LIMIT', 10, 1, 1000),
   };
 }
 

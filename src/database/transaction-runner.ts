@@ -21,10 +21,31 @@ export class TransactionRunner {
     return !this.serial;
   }
 
+  /**
+   * MySQL/MariaDB may pick a transaction as a deadlock victim (or time out a lock wait): the
+   * whole unit of work is then retried, a few times, as the server expects.
+   */
   run<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    if (!this.serial) return this.dataSource.transaction(work);
+    if (!this.serial) return this.withRetry(() => this.dataSource.transaction(work));
     const result = this.tail.then(() => this.dataSource.transaction(work));
     this.tail = result.catch(() => undefined);
     return result;
   }
+
+  private async withRetry<T>(attempt: () => Promise<T>, tries = 4): Promise<T> {
+    for (let i = 1; ; i += 1) {
+      try {
+        return await attempt();
+      } catch (err) {
+        if (i >= tries || !isRetryable(err)) throw err;
+        await new Promise((r) => setTimeout(r, 5 * i + Math.random() * 10));
+      }
+    }
+  }
+}
+
+function isRetryable(err: unknown): boolean {
+  const e = err as { code?: unknown; driverError?: { code?: unknown } };
+  const code = e?.driverError?.code ?? e?.code;
+  return code === 'ER_LOCK_DEADLOCK' || code === 'ER_LOCK_WAIT_TIMEOUT';
 }

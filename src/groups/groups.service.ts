@@ -62,6 +62,29 @@ export class GroupsService {
     return rows.map((r) => r.groupId);
   }
 
+  /** The caller's role; 404 when the group does not exist, 403 when not a member. */
+  requireMember(groupId: string, userId: string): Promise<GroupRole> {
+    return this.requireRole(this.members.manager, groupId, userId);
+  }
+
+  /** The groups a user belongs to with when they joined (for the conversation list). */
+  async membershipsOf(userId: string): Promise<{ groupId: string; joinedAt: Date }[]> {
+    return this.members.find({
+      where: { userId },
+      select: { groupId: true, joinedAt: true },
+    });
+  }
+
+  /** Name and avatar of several groups, keyed by id (one query). */
+  async summaries(ids: string[]): Promise<Map<string, Pick<Group, 'id' | 'name' | 'avatar'>>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.groups.find({
+      where: { id: In(ids) },
+      select: { id: true, name: true, avatar: true },
+    });
+    return new Map(rows.map((g) => [g.id, g]));
+  }
+
   async create(userId: string, dto: CreateGroupDto): Promise<GroupDto> {
     const at = now();
     const group: Group = {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { Repository } from 'typeorm';
+import { In, Repository } from 'typeorm';
 import { AppException } from '../common/errors/app.exception';
 import { iso, now } from '../common/utils/time';
 import { isUniqueViolation } from '../database/errors';
@@ -174,6 +174,22 @@ export class UsersService {
     }
     const users = await query.limit(limit).getMany();
     return { users: users.map((u) => this.toPublicProfile(u)) };
+  }
+
+  exists(id: string): Promise<boolean> {
+    return this.users.exists({ where: { id } });
+  }
+
+  /** Public profiles of several users, keyed by id (one query). */
+  async publicProfiles(ids: string[]): Promise<Map<string, PublicProfileDto>> {
+    if (ids.length === 0) return new Map();
+    const users = await this.users.find({ where: { id: In(ids) } });
+    return new Map(users.map((u) => [u.id, this.toPublicProfile(u)]));
+  }
+
+  /** Records when a user's last socket closed. */
+  async setLastSeen(id: string, at: Date): Promise<void> {
+    await this.users.update({ id }, { lastSeenAt: at });
   }
 
   private async getOrFail(id: string): Promise<User> {

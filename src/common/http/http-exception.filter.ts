@@ -8,7 +8,7 @@ export class HttpExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('HttpExceptionFilter');
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    if (host.getType() !== 'http') throw exception;
+    if (host.getType() !== 'http') return;
     const ctx = host.switchToHttp();
     const request = ctx.getRequest<Request & { id?: string | number }>();
     const response = ctx.getResponse<Response>();

@@ -1,5 +1,10 @@
 import { CreateUsers1764000000000 } from './1764000000000-CreateUsers';
 import { CreateGroups1764000001000 } from './1764000001000-CreateGroups';
+import { CreateChat1764000002000 } from './1764000002000-CreateChat';
 
 /** Every migration, oldest first. `npm run migration:generate` output must be added here. */
-export const migrations = [CreateUsers1764000000000, CreateGroups1764000001000];
+export const migrations = [
+  CreateUsers1764000000000,
+  CreateGroups1764000001000,
+  CreateChat1764000002000,
+];

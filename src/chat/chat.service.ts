@@ -1,0 +1,402 @@
+import { Injectable } from '@nestjs/common';
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import { InjectRepository } from '@nestjs/typeorm';
+import { EntityManager, In, LessThan, MoreThan, MoreThanOrEqual, Repository } from 'typeorm';
+import { v7 as uuidv7 } from 'uuid';
+import { AppException } from '../common/errors/app.exception';
+import { iso, now } from '../common/utils/time';
+import { isUniqueViolation } from '../database/errors';
+import { TransactionRunner } from '../database/transaction-runner';
+import { GroupsService } from '../groups/groups.service';
+import { UsersService } from '../users/users.service';
+import { ChatEvents, MessageCreatedEvent, Origin, ReadMarkMovedEvent } from './chat.events';
+import { Conversation } from './conversation.entity';
+import { groupKey, privateKey } from './conversation-key';
+import {
+  ConversationTargetDto,
+  HistoryQueryDto,
+  ReadDto,
+  SendMessageDto,
+} from './dto/chat-requests.dto';
+import {
+  ConversationDto,
+  ConversationListDto,
+  HistoryDto,
+  HistoryMessageDto,
+  MessageDto,
+  ReadMarkDto,
+} from './dto/chat-responses.dto';
+import { Message } from './message.entity';
+import { ReadMark } from './read-mark.entity';
+
+/** A resolved conversation, from the caller's point of view. */
+export interface Target {
+  key: string;
+  receiverId: string | null;
+  groupId: string | null;
+}
+
+@Injectable()
+export class ChatService {
+  constructor(
+    @InjectRepository(Message) private readonly messages: Repository<Message>,
+    @InjectRepository(Conversation) private readonly conversationRepo: Repository<Conversation>,
+    @InjectRepository(ReadMark) private readonly marks: Repository<ReadMark>,
+    private readonly users: UsersService,
+    private readonly groups: GroupsService,
+    private readonly tx: TransactionRunner,
+    private readonly events: EventEmitter2,
+  ) {}
+
+  /**
+   * The conversation a request names, checked: the peer must exist (404) and not be the caller
+   * (400); the caller must be a member of the group (403; 404 if there is no such group).
+   */
+  async resolveTarget(userId: string, target: ConversationTargetDto): Promise<Target> {
+    if (target.group_id) {
+      await this.groups.requireMember(target.group_id, userId);
+      return { key: groupKey(target.group_id), receiverId: null, groupId: target.group_id };
+    }
+    const receiverId = target.receiver_id!;
+    if (receiverId === userId) throw AppException.badRequest('receiver_id cannot be yourself');
+    if (!(await this.users.exists(receiverId))) throw AppException.notFound('user not found');
+    return { key: privateKey(userId, receiverId), receiverId, groupId: null };
+  }
+
+  /**
+   * Stores a message and, once it is committed, publishes it for delivery. A retry with the
+   * same client_msg_id returns the original message and stores nothing.
+   */
+  async send(senderId: string, dto: SendMessageDto, origin: Origin = {}): Promise<MessageDto> {
+    const target = await this.resolveTarget(senderId, dto);
+    const clientMsgId = dto.client_msg_id ?? null;
+    if (clientMsgId) {
+      const existing = await this.messages.findOne({ where: { senderId, clientMsgId } });
+      if (existing) return toMessageDto(existing);
+    }
+    let message: Message;
+    try {
+      message = await this.tx.run((m) =>
+        this.insertMessage(m, target, {
+          type: dto.type,
+          content: dto.content,
+          senderId,
+          clientMsgId,
+        }),
+      );
+    } catch (err) {
+      if (clientMsgId && isUniqueViolation(err)) {
+        // A concurrent retry with the same client_msg_id won the race: answer with its message.
+        const existing = await this.messages.findOne({ where: { senderId, clientMsgId } });
+        if (existing) return toMessageDto(existing);
+      }
+      throw err;
+    }
+    const dtoOut = toMessageDto(message);
+    this.events.emit(ChatEvents.MessageCreated, {
+      message: dtoOut,
+      origin,
+    } satisfies MessageCreatedEvent);
+    return dtoOut;
+  }
+
+  /**
+   * Inside one transaction: lock the conversation row (creating it on the first message), take
+   * an id greater than the conversation's newest, insert the message, move the counters. Ids
+   * are handed out under the lock, so within a conversation id order is commit order and an
+   * `after=<id>` reader never misses a message that commits later with a smaller id.
+   */
+  private async insertMessage(
+    m: EntityManager,
+    target: Target,
+    fields: Pick<Message, 'type' | 'content' | 'senderId' | 'clientMsgId'>,
+  ): Promise<Message> {
+    const createdAt = now();
+    const [userA, userB] =
+      target.receiverId !== null
+        ? privateKey(fields.senderId, target.receiverId).slice(2).split(':')
+        : [null, null];
+    await this.upsertConversation(m, {
+      key: target.key,
+      type: target.groupId ? 'group' : 'private',
+      groupId: target.groupId,
+      userA,
+      userB,
+      updatedAt: createdAt,
+    });
+    const conversation = await m.findOneOrFail(Conversation, {
+      where: { key: target.key },
+      select: { key: true, lastMessageId: true },
+    });
+    const message: Message = {
+      id: nextMessageId(conversation.lastMessageId),
+      conversationKey: target.key,
+      type: fields.type,
+      content: fields.content,
+      senderId: fields.senderId,
+      receiverId: target.receiverId,
+      groupId: target.groupId,
+      clientMsgId: fields.clientMsgId,
+      createdAt,
+    };
+    await m.insert(Message, message);
+    await m.update(Conversation, { key: target.key }, { lastMessageId: message.id });
+    return message;
+  }
+
+  /**
+   * Creates the conversation row with one message, or counts one more: a single upsert, which
+   * also takes the row lock that orders concurrent sends.
+   */
+  private async upsertConversation(
+    m: EntityManager,
+    row: Pick<Conversation, 'key' | 'type' | 'groupId' | 'userA' | 'userB' | 'updatedAt'>,
+  ): Promise<void> {
+    const mysql = m.connection.options.type !== 'better-sqlite3';
+    const values = [row.key, row.type, row.groupId, row.userA, row.userB, '', 1, row.updatedAt];
+    const insert =
+      'INSERT INTO conversations (conversation_key, type, group_id, user_a, user_b, last_message_id, message_count, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)';
+    await m.query(
+      mysql
+        ? `${insert} ON DUPLICATE KEY UPDATE message_count = message_count + 1, updated_at = VALUES(updated_at)`
+        : `${insert} ON CONFLICT (conversation_key) DO UPDATE SET message_count = message_count + 1, updated_at = excluded.updated_at`,
+      mysql
+        ? values
+        : values.map((v) =>
+            v instanceof Date ? v.toISOString().replace('T', ' ').replace('Z', '') : v,
+          ),
+    );
+  }
+
+  /** History: newest first (offset or `before`), or oldest first after `after`. */
+  async history(userId: string, query: HistoryQueryDto): Promise<HistoryDto> {
+    if (query.before && query.after) {
+      throw AppException.badRequest('before and after cannot be combined');
+    }
+    if ((query.before || query.after) && query.offset !== undefined) {
+      throw AppException.badRequest('offset cannot be combined with before or after');
+    }
+    const target = await this.resolveTarget(userId, query);
+    const limit = query.limit;
+    const where = { conversationKey: target.key };
+    let rows: Message[];
+    if (query.after) {
+      rows = await this.messages.find({
+        where: { ...where, id: MoreThan(query.after) },
+        order: { id: 'ASC' },
+        take: limit + 1,
+      });
+    } else {
+      rows = await this.messages.find({
+        where: query.before ? { ...where, id: LessThan(query.before) } : where,
+        order: { id: 'DESC' },
+        take: limit + 1,
+        skip: query.before ? undefined : (query.offset ?? 0),
+      });
+    }
+    const hasMore = rows.length > limit;
+    if (hasMore) rows = rows.slice(0, limit);
+    const [conversation, readBy] = await Promise.all([
+      this.conversationRepo.findOne({
+        where: { key: target.key },
+        select: { key: true, messageCount: true },
+      }),
+      this.readBy(target.key, rows),
+    ]);
+    return {
+      messages: rows.map((r) => ({ ...toMessageDto(r), read_by: readBy(r) })),
+      total: conversation?.messageCount ?? 0,
+      has_more: hasMore,
+    };
+  }
+
+  /**
+   * `read_by` for a page in one query: the read marks of the conversation at or past the
+   * page's oldest message; a message is read by every mark at or past it, sender excluded.
+   */
+  private async readBy(
+    key: string,
+    rows: Message[],
+  ): Promise<(m: Message) => HistoryMessageDto['read_by']> {
+    if (rows.length === 0) return () => [];
+    const oldest = rows.reduce((min, r) => (r.id < min ? r.id : min), rows[0].id);
+    const marks = await this.marks.find({
+      where: { conversationKey: key, messageId: MoreThanOrEqual(oldest) },
+      order: { readAt: 'ASC', userId: 'ASC' },
+    });
+    return (message) =>
+      marks
+        .filter((mark) => mark.messageId >= message.id && mark.userId !== message.senderId)
+        .map((mark) => ({ user_id: mark.userId, read_at: iso(mark.readAt)! }));
+  }
+
+  /** Moves the caller's read mark forward to `message_id` (never backwards). */
+  async markRead(userId: string, dto: ReadDto, origin: Origin = {}): Promise<ReadMarkDto> {
+    const target = await this.resolveTarget(userId, dto);
+    const message = await this.messages.findOne({
+      where: { id: dto.message_id, conversationKey: target.key },
+      select: { id: true },
+    });
+    if (!message) throw AppException.notFound('message not found in this conversation');
+    const readAt = now();
+    const advance = () =>
+      this.marks
+        .createQueryBuilder()
+        .update(ReadMark)
+        .set({ messageId: message.id, readAt })
+        .where('conversation_key = :key AND user_id = :userId AND message_id < :id', {
+          key: target.key,
+          userId,
+          id: message.id,
+        })
+        .execute();
+    let moved = Boolean((await advance()).affected);
+    if (!moved && !(await this.marks.exists({ where: { conversationKey: target.key, userId } }))) {
+      try {
+        await this.marks.insert({
+          conversationKey: target.key,
+          userId,
+          messageId: message.id,
+          readAt,
+        });
+        moved = true;
+      } catch (err) {
+        if (!isUniqueViolation(err)) throw err;
+        moved = Boolean((await advance()).affected);
+      }
+    }
+    const mark = await this.marks.findOneByOrFail({ conversationKey: target.key, userId });
+    const dtoOut: ReadMarkDto = {
+      user_id: userId,
+      receiver_id: target.receiverId,
+      group_id: target.groupId,
+      message_id: mark.messageId,
+      read_at: iso(mark.readAt)!,
+    };
+    if (moved) {
+      this.events.emit(ChatEvents.ReadMarkMoved, {
+        mark: dtoOut,
+        origin,
+      } satisfies ReadMarkMovedEvent);
+    }
+    return dtoOut;
+  }
+
+  /**
+   * My conversations, most recent activity first: private ones that have messages and every
+   * group I belong to. Reads conversation rows and read marks, never whole histories.
+   */
+  async conversations(userId: string, limit: number, offset: number): Promise<ConversationListDto> {
+    const [asA, asB, memberships] = await Promise.all([
+      this.conversationRepo.find({ where: { userA: userId } }),
+      this.conversationRepo.find({ where: { userB: userId } }),
+      this.groups.membershipsOf(userId),
+    ]);
+    const groupConversations = memberships.length
+      ? await this.conversationRepo.find({
+          where: { groupId: In(memberships.map((g) => g.groupId)) },
+        })
+      : [];
+    const byGroup = new Map(groupConversations.map((c) => [c.groupId!, c]));
+    type Entry = {
+      key: string;
+      at: Date;
+      conversation?: Conversation;
+      groupId?: string;
+      peerId?: string;
+    };
+    const entries: Entry[] = [
+      ...[...asA, ...asB].map((c) => ({
+        key: c.key,
+        at: c.updatedAt,
+        conversation: c,
+        peerId: c.userA === userId ? c.userB! : c.userA!,
+      })),
+      ...memberships.map((g) => {
+        const c = byGroup.get(g.groupId);
+        return {
+          key: groupKey(g.groupId),
+          at: c?.updatedAt ?? g.joinedAt,
+          conversation: c,
+          groupId: g.groupId,
+        };
+      }),
+    ];
+    entries.sort((a, b) => b.at.getTime() - a.at.getTime() || (a.key < b.key ? -1 : 1));
+    const page = entries.slice(offset, offset + limit);
+
+    const lastIds = page
+      .map((e) => e.conversation?.lastMessageId)
+      .filter((id): id is string => Boolean(id));
+    const [lastMessages, unread, peers, groups] = await Promise.all([
+      lastIds.length ? this.messages.find({ where: { id: In(lastIds) } }) : Promise.resolve([]),
+      this.unreadCounts(
+        userId,
+        page.filter((e) => e.conversation).map((e) => e.key),
+      ),
+      this.users.publicProfiles(page.flatMap((e) => (e.peerId ? [e.peerId] : []))),
+      this.groups.summaries(page.flatMap((e) => (e.groupId ? [e.groupId] : []))),
+    ]);
+    const lastById = new Map(lastMessages.map((msg) => [msg.id, msg]));
+    const conversations: ConversationDto[] = page.map((e) => {
+      const last = e.conversation ? lastById.get(e.conversation.lastMessageId) : undefined;
+      const group = e.groupId ? groups.get(e.groupId) : undefined;
+      return {
+        type: e.groupId ? 'group' : 'private',
+        peer: e.peerId ? (peers.get(e.peerId) ?? null) : null,
+        group: group ? { group_id: group.id, name: group.name, avatar: group.avatar } : null,
+        last_message: last ? toMessageDto(last) : null,
+        unread_count: unread.get(e.key) ?? 0,
+        updated_at: iso(e.at)!,
+      };
+    });
+    return { conversations, total: entries.length };
+  }
+
+  /** Messages from others after my read mark, per conversation, in one grouped query. */
+  private async unreadCounts(userId: string, keys: string[]): Promise<Map<string, number>> {
+    if (keys.length === 0) return new Map();
+    const rows = await this.messages
+      .createQueryBuilder('m')
+      .select('m.conversation_key', 'key')
+      .addSelect('COUNT(*)', 'count')
+      .leftJoin(ReadMark, 'r', 'r.conversation_key = m.conversation_key AND r.user_id = :userId', {
+        userId,
+      })
+      .where('m.conversation_key IN (:...keys)', { keys })
+      .andWhere('m.sender_id <> :userId', { userId })
+      .andWhere('(r.message_id IS NULL OR m.id > r.message_id)')
+      .groupBy('m.conversation_key')
+      .getRawMany<{ key: string; count: string | number }>();
+    return new Map(rows.map((r) => [r.key, Number(r.count)]));
+  }
+
+  /** The users someone has a private conversation with (presence goes to them). */
+  async privatePeers(userId: string): Promise<string[]> {
+    const [asA, asB] = await Promise.all([
+      this.conversationRepo.find({ where: { userA: userId }, select: { key: true, userB: true } }),
+      this.conversationRepo.find({ where: { userB: userId }, select: { key: true, userA: true } }),
+    ]);
+    return [...asA.map((c) => c.userB!), ...asB.map((c) => c.userA!)];
+  }
+}
+
+/** A fresh UUIDv7, strictly greater than `after` (the conversation's newest id) if given. */
+export function nextMessageId(after: string): string {
+  const id = uuidv7();
+  if (!after || id > after) return id;
+  const afterMs = parseInt(after.replace(/-/g, '').slice(0, 12), 16);
+  return uuidv7({ msecs: afterMs + 1 });
+}
+
+export function toMessageDto(m: Message): MessageDto {
+  return {
+    message_id: m.id,
+    type: m.type,
+    content: m.content,
+    sender_id: m.senderId,
+    receiver_id: m.receiverId,
+    group_id: m.groupId,
+    created_at: iso(m.createdAt)!,
+  };
+}

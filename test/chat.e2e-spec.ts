@@ -1,0 +1,576 @@
+import { ReadMark } from '../src/chat/read-mark.entity';
+import { Message } from '../src/chat/message.entity';
+import { createTestApp, TestApp } from './support/test-app';
+import { bearer, registerUser, TestUser } from './support/users';
+import { ClientSocket, connect, emitAck, Recorder, settle } from './support/sockets';
+
+const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const MISSING = '7d8b1a52-3f0c-4a53-9d6e-5b0f6f8f1a2b';
+
+describe('Chat over HTTP and sockets (e2e)', () => {
+  let t: TestApp;
+  const sockets: ClientSocket[] = [];
+
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterEach(() => {
+    for (const s of sockets.splice(0)) s.disconnect();
+  });
+  afterAll(() => t.close());
+
+  const as = (user: TestUser) => ({
+    get: (path: string, query: object = {}) =>
+      t.http.get(`/api/v1${path}`).query(query).set(bearer(user.token)),
+    post: (path: string, body: object = {}) =>
+      t.http.post(`/api/v1${path}`).set(bearer(user.token)).send(body),
+  });
+  const open = async (user: TestUser) => {
+    const s = await connect(t.url, user.token);
+    sockets.push(s);
+    return s;
+  };
+  const send = async (from: TestUser, body: object) => {
+    const res = await as(from).post('/chat/message', body).expect(200);
+    return res.body.data;
+  };
+  async function groupWith(owner: TestUser, members: TestUser[]): Promise<string> {
+    const g = await as(owner).post('/group', { name: 'chat', description: '' }).expect(200);
+    if (members.length) {
+      await as(owner)
+        .post(`/group/${g.body.data.group_id}/members`, { user_ids: members.map((m) => m.user_id) })
+        .expect(200);
+    }
+    return g.body.data.group_id;
+  }
+
+  describe('sending', () => {
+    it('stores a private message, answers the envelope, and delivers message:new to the receiver and the sender’s sockets only', async () => {
+      const [a, b, outsider] = [
+        await registerUser(t.http),
+        await registerUser(t.http),
+        await registerUser(t.http),
+      ];
+      const [sa, sb1, sb2, so] = [
+        await open(a),
+        await open(b),
+        await open(b),
+        await open(outsider),
+      ];
+      const rec = [sa, sb1, sb2, so].map((s) => new Recorder(s, ['message:new']));
+      const message = await send(a, { type: 'text', content: '你好 👋', receiver_id: b.user_id });
+      expect(message).toEqual({
+        message_id: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-/),
+        type: 'text',
+        content: '你好 👋',
+        sender_id: a.user_id,
+        receiver_id: b.user_id,
+        group_id: null,
+        created_at: expect.stringMatching(ISO),
+      });
+      for (const r of rec.slice(0, 3)) await r.waitFor((x) => x.of('message:new').length === 1);
+      expect(rec[1].of('message:new')).toEqual([message]);
+      await settle();
+      expect(rec[3].of('message:new')).toEqual([]);
+      expect(rec.slice(0, 3).map((r) => r.of('message:new').length)).toEqual([1, 1, 1]);
+      const row = await t.dataSource
+        .getRepository(Message)
+        .findOneByOrFail({ id: message.message_id });
+      expect(row.content).toBe('你好 👋');
+    });
+
+    it('sends over the socket with an ack, to the other devices of the sender but not the sending socket', async () => {
+      const [a, b] = [await registerUser(t.http), await registerUser(t.http)];
+      const [sa1, sa2, sb] = [await open(a), await open(a), await open(b)];
+      const rec = [sa1, sa2, sb].map((s) => new Recorder(s, ['message:new']));
+      const ack = await emitAck(sa1, 'message:send', {
+        type: 'text',
+        content: 'via socket',
+        receiver_id: b.user_id,
+      });
+      expect(ack).toEqual({
+        code: 200,
+        message: 'success',
+        data: expect.objectContaining({
+          content: 'via socket',
+          sender_id: a.user_id,
+          receiver_id: b.user_id,
+          group_id: null,
+        }),
+      });
+      await rec[1].waitFor((r) => r.of('message:new').length === 1);
+      await rec[2].waitFor((r) => r.of('message:new').length === 1);
+      await settle();
+      expect(rec[0].of('message:new')).toEqual([]);
+      expect(rec[2].of('message:new')).toEqual([ack.data]);
+    });
+
+    it('delivers a group message to every member’s sockets and to nobody else', async () => {
+      const [owner, m1, m2, outsider] = await Promise.all(
+        [0, 1, 2, 3].map(() => registerUser(t.http)),
+      );
+      const g = await groupWith(owner, [m1, m2]);
+      const socks = [await open(owner), await open(m1), await open(m2), await open(outsider)];
+      const rec = socks.map((s) => new Recorder(s, ['message:new']));
+      const message = await send(m1, {
+        type: 'image',
+        content: 'https://cdn.example.com/p.png',
+        group_id: g,
+      });
+      expect(message).toMatchObject({
+        type: 'image',
+        group_id: g,
+        receiver_id: null,
+        sender_id: m1.user_id,
+      });
+      for (const r of rec.slice(0, 3)) await r.waitFor((x) => x.of('message:new').length === 1);
+      await settle();
+      expect(rec[3].of('message:new')).toEqual([]);
+    });
+
+    it('refuses group messages from non-members (403) and to missing groups (404)', async () => {
+      const [owner, outsider] = [await registerUser(t.http), await registerUser(t.http)];
+      const g = await groupWith(owner, []);
+      const so = await open(outsider);
+      expect(
+        (
+          await as(outsider)
+            .post('/chat/message', { type: 'text', content: 'x', group_id: g })
+            .expect(403)
+        ).body,
+      ).toEqual({
+        code: 403,
+        message: '权限不足',
+        error: 'not a member of this group',
+      });
+      expect(
+        await emitAck(so, 'message:send', { type: 'text', content: 'x', group_id: g }),
+      ).toMatchObject({ code: 403 });
+      await as(owner)
+        .post('/chat/message', { type: 'text', content: 'x', group_id: MISSING })
+        .expect(404);
+      expect(await t.dataSource.getRepository(Message).countBy({ groupId: g })).toBe(0);
+    });
+
+    it('refuses a removed member’s messages and stops delivering to them', async () => {
+      const [owner, m] = [await registerUser(t.http), await registerUser(t.http)];
+      const g = await groupWith(owner, [m]);
+      const sm = await open(m);
+      const rec = new Recorder(sm, ['message:new', 'group:member_removed']);
+      await t.http
+        .delete(`/api/v1/group/${g}/members/${m.user_id}`)
+        .set(bearer(owner.token))
+        .expect(200);
+      await rec.waitFor((r) => r.of('group:member_removed').length === 1);
+      expect(
+        await emitAck(sm, 'message:send', { type: 'text', content: 'still here?', group_id: g }),
+      ).toMatchObject({ code: 403 });
+      await send(owner, { type: 'text', content: 'after removal', group_id: g });
+      await settle();
+      expect(rec.of('message:new')).toEqual([]);
+      await as(m).get('/chat/messages', { group_id: g }).expect(403);
+    });
+
+    it.each([
+      ['no target', { type: 'text', content: 'x' }, /exactly one of receiver_id or group_id/],
+      [
+        'both targets',
+        { type: 'text', content: 'x', receiver_id: MISSING, group_id: MISSING },
+        /exactly one/,
+      ],
+      ['an unknown type', { type: 'video', content: 'x', receiver_id: MISSING }, /type/],
+      ['empty text', { type: 'text', content: '', receiver_id: MISSING }, /content/],
+      ['blank text', { type: 'text', content: '   ', receiver_id: MISSING }, /content/],
+      [
+        '5001 characters',
+        { type: 'text', content: 'x'.repeat(5001), receiver_id: MISSING },
+        /content/,
+      ],
+      [
+        'an image that is not a URL',
+        { type: 'image', content: 'file:///etc/passwd', receiver_id: MISSING },
+        /content/,
+      ],
+      [
+        'a bad receiver id',
+        { type: 'text', content: 'x', receiver_id: "1' OR 1=1" },
+        /receiver_id/,
+      ],
+      [
+        'a long client_msg_id',
+        { type: 'text', content: 'x', receiver_id: MISSING, client_msg_id: 'c'.repeat(65) },
+        /client_msg_id/,
+      ],
+      [
+        'an unknown field',
+        { type: 'text', content: 'x', receiver_id: MISSING, priority: 1 },
+        /priority/,
+      ],
+    ])('refuses %s with 400 over HTTP and socket, storing nothing', async (_name, body, reason) => {
+      const a = await registerUser(t.http);
+      const sa = await open(a);
+      const before = await t.dataSource.getRepository(Message).count();
+      const res = await as(a).post('/chat/message', body).expect(400);
+      expect(res.body).toEqual({
+        code: 400,
+        message: '请求参数错误',
+        error: expect.stringMatching(reason),
+      });
+      expect(await emitAck(sa, 'message:send', body)).toEqual(res.body);
+      expect(sa.connected).toBe(true);
+      expect(await t.dataSource.getRepository(Message).count()).toBe(before);
+    });
+
+    it('accepts exactly 5000 characters, refuses an unknown receiver (404) and yourself (400)', async () => {
+      const [a, b] = [await registerUser(t.http), await registerUser(t.http)];
+      await as(a)
+        .post('/chat/message', { type: 'text', content: '字'.repeat(5000), receiver_id: b.user_id })
+        .expect(200);
+      expect(
+        (
+          await as(a)
+            .post('/chat/message', { type: 'text', content: 'x', receiver_id: MISSING })
+            .expect(404)
+        ).body.error,
+      ).toBe('user not found');
+      await as(a)
+        .post('/chat/message', { type: 'text', content: 'x', receiver_id: a.user_id })
+        .expect(400);
+    });
+
+    it('makes retries with the same client_msg_id idempotent, also when concurrent', async () => {
+      const [a, b] = [await registerUser(t.http), await registerUser(t.http)];
+      const sb = await open(b);
+      const rec = new Recorder(sb, ['message:new']);
+      const body = {
+        type: 'text',
+        content: 'once',
+        receiver_id: b.user_id,
+        client_msg_id: 'retry-1',
+      };
+      const results = await Promise.all([1, 2, 3, 4].map(() => as(a).post('/chat/message', body)));
+      expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+      const ids = new Set(results.map((r) => r.body.data.message_id));
+      expect(ids.size).toBe(1);
+      const again = await emitAck(await open(a), 'message:send', body);
+      expect(again.data.message_id).toBe([...ids][0]);
+      expect(
+        await t.dataSource
+          .getRepository(Message)
+          .countBy({ senderId: a.user_id, clientMsgId: 'retry-1' }),
+      ).toBe(1);
+      await settle(300);
+      expect(rec.of('message:new')).toHaveLength(1);
+      // The same client_msg_id from another sender is another message.
+      const other = await registerUser(t.http);
+      const res = await as(other)
+        .post('/chat/message', { ...body, receiver_id: a.user_id })
+        .expect(200);
+      expect(ids.has(res.body.data.message_id)).toBe(false);
+    });
+
+    it('hands out ids in send order within a conversation', async () => {
+      const [a, b] = [await registerUser(t.http), await registerUser(t.http)];
+      const sent: string[] = [];
+      for (let i = 0; i < 20; i += 1)
+        sent.push(
+          (
+            await send(i % 2 ? a : b, {
+              type: 'text',
+              content: `${i}`,
+              receiver_id: i % 2 ? b.user_id : a.user_id,
+            })
+          ).message_id,
+        );
+      expect([...sent].sort()).toEqual(sent);
+      const concurrent = await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          send(a, { type: 'text', content: `c${i}`, receiver_id: b.user_id }),
+        ),
+      );
+      const history = await as(b)
+        .get('/chat/messages', { receiver_id: a.user_id, limit: 100 })
+        .expect(200);
+      const ids = history.body.data.messages.map((m: { message_id: string }) => m.message_id);
+      expect(ids).toEqual([...ids].sort().reverse());
+      expect(ids).toHaveLength(30);
+      expect(new Set(concurrent.map((m) => m.message_id)).size).toBe(10);
+    });
+  });
+
+  describe('history', () => {
+    let a: TestUser;
+    let b: TestUser;
+    let ids: string[];
+
+    beforeAll(async () => {
+      [a, b] = [await registerUser(t.http), await registerUser(t.http)];
+      ids = [];
+      for (let i = 0; i < 25; i += 1) {
+        const from = i % 3 === 0 ? b : a;
+        const to = from === a ? b : a;
+        ids.push(
+          (await send(from, { type: 'text', content: `m${i}`, receiver_id: to.user_id }))
+            .message_id,
+        );
+      }
+    });
+
+    it('returns the seed shape: newest first, total, read_by, default limit 20', async () => {
+      const res = await as(a).get('/chat/messages', { receiver_id: b.user_id }).expect(200);
+      expect(res.body.data.total).toBe(25);
+      expect(res.body.data.has_more).toBe(true);
+      expect(res.body.data.messages).toHaveLength(20);
+      expect(res.body.data.messages[0]).toEqual({
+        message_id: ids[24],
+        type: 'text',
+        content: 'm24',
+        sender_id: b.user_id, // every third message is from b
+        receiver_id: a.user_id,
+        group_id: null,
+        created_at: expect.stringMatching(ISO),
+        read_by: [],
+      });
+      expect(res.body.data.messages.map((m: { message_id: string }) => m.message_id)).toEqual(
+        ids.slice(5).reverse(),
+      );
+      // Both directions, from either side.
+      const fromB = await as(b)
+        .get('/chat/messages', { receiver_id: a.user_id, limit: 100 })
+        .expect(200);
+      expect(fromB.body.data.messages).toHaveLength(25);
+    });
+
+    it('pages with limit/offset and with before/after cursors', async () => {
+      const page = await as(a)
+        .get('/chat/messages', { receiver_id: b.user_id, limit: 10, offset: 20 })
+        .expect(200);
+      expect(page.body.data.messages.map((m: { message_id: string }) => m.message_id)).toEqual(
+        ids.slice(0, 5).reverse(),
+      );
+      expect(page.body.data.has_more).toBe(false);
+      const before = await as(a)
+        .get('/chat/messages', { receiver_id: b.user_id, limit: 5, before: ids[10] })
+        .expect(200);
+      expect(before.body.data.messages.map((m: { message_id: string }) => m.message_id)).toEqual(
+        ids.slice(5, 10).reverse(),
+      );
+      expect(before.body.data.has_more).toBe(true);
+      const after = await as(a)
+        .get('/chat/messages', { receiver_id: b.user_id, limit: 5, after: ids[10] })
+        .expect(200);
+      expect(after.body.data.messages.map((m: { message_id: string }) => m.message_id)).toEqual(
+        ids.slice(11, 16),
+      );
+      expect(after.body.data.has_more).toBe(true);
+      const tail = await as(a)
+        .get('/chat/messages', { receiver_id: b.user_id, after: ids[22] })
+        .expect(200);
+      expect(tail.body.data.messages.map((m: { message_id: string }) => m.message_id)).toEqual(
+        ids.slice(23),
+      );
+      expect(tail.body.data.has_more).toBe(false);
+      expect(tail.body.data.total).toBe(25);
+    });
+
+    it.each([
+      ['offset with a cursor', { offset: 1, before: MISSING }],
+      ['before and after', { before: MISSING, after: MISSING }],
+      ['limit 0', { limit: 0 }],
+      ['limit 101', { limit: 101 }],
+      ['a negative offset', { offset: -1 }],
+      ['a bad cursor', { after: 'yesterday' }],
+    ])('refuses %s with 400', async (_name, query) => {
+      await as(a)
+        .get('/chat/messages', { receiver_id: b.user_id, ...query })
+        .expect(400);
+    });
+
+    it('answers an empty history for a conversation without messages, and 404 for an unknown peer', async () => {
+      const c = await registerUser(t.http);
+      const res = await as(a).get('/chat/messages', { receiver_id: c.user_id }).expect(200);
+      expect(res.body.data).toEqual({ messages: [], total: 0, has_more: false });
+      await as(a).get('/chat/messages', { receiver_id: MISSING }).expect(404);
+      await as(a).get('/chat/messages', {}).expect(400);
+    });
+
+    it('lets nobody else read a private conversation', async () => {
+      const eve = await registerUser(t.http);
+      // Eve can only ever see her own conversation with a or b: empty.
+      const res = await as(eve).get('/chat/messages', { receiver_id: b.user_id }).expect(200);
+      expect(res.body.data.messages).toEqual([]);
+    });
+
+    it('computes read_by for a page in a bounded number of queries', async () => {
+      const count = async (limit: number) => {
+        let queries = 0;
+        const logger = t.dataSource.logger;
+        const spy = jest.spyOn(logger, 'logQuery').mockImplementation(() => {
+          queries += 1;
+        });
+        try {
+          await as(a).get('/chat/messages', { receiver_id: b.user_id, limit }).expect(200);
+        } finally {
+          spy.mockRestore();
+        }
+        return queries;
+      };
+      await as(b).post('/chat/read', { receiver_id: a.user_id, message_id: ids[20] }).expect(200);
+      expect(await count(25)).toBe(await count(2));
+    });
+  });
+
+  describe('read receipts', () => {
+    it('moves a read mark forward only, reports read_by exactly, and tells the other side', async () => {
+      const [a, b] = [await registerUser(t.http), await registerUser(t.http)];
+      const m = [];
+      for (let i = 0; i < 4; i += 1)
+        m.push(await send(a, { type: 'text', content: `r${i}`, receiver_id: b.user_id }));
+      const [sa, sb1, sb2] = [await open(a), await open(b), await open(b)];
+      const recA = new Recorder(sa, ['message:read']);
+      const recB2 = new Recorder(sb2, ['message:read']);
+
+      const ack = await emitAck(sb1, 'message:read', {
+        receiver_id: a.user_id,
+        message_id: m[2].message_id,
+      });
+      expect(ack).toEqual({
+        code: 200,
+        message: 'success',
+        data: {
+          user_id: b.user_id,
+          receiver_id: a.user_id,
+          group_id: null,
+          message_id: m[2].message_id,
+          read_at: expect.stringMatching(ISO),
+        },
+      });
+      await recA.waitFor((r) => r.of('message:read').length === 1);
+      expect(recA.of('message:read')).toEqual([ack.data]);
+      await recB2.waitFor((r) => r.of('message:read').length === 1);
+
+      // Backwards and repeated reads change nothing and notify nobody.
+      const back = await as(b)
+        .post('/chat/read', { receiver_id: a.user_id, message_id: m[0].message_id })
+        .expect(200);
+      expect(back.body.data).toEqual(ack.data);
+      await as(b)
+        .post('/chat/read', { receiver_id: a.user_id, message_id: m[2].message_id })
+        .expect(200);
+      await settle();
+      expect(recA.of('message:read')).toHaveLength(1);
+
+      const history = await as(a).get('/chat/messages', { receiver_id: b.user_id }).expect(200);
+      const readBy = Object.fromEntries(
+        history.body.data.messages.map((x: any) => [x.content, x.read_by]),
+      );
+      expect(readBy).toEqual({
+        r3: [],
+        r2: [{ user_id: b.user_id, read_at: ack.data.read_at }],
+        r1: [{ user_id: b.user_id, read_at: ack.data.read_at }],
+        r0: [{ user_id: b.user_id, read_at: ack.data.read_at }],
+      });
+      expect(await t.dataSource.getRepository(ReadMark).countBy({ userId: b.user_id })).toBe(1);
+    });
+
+    it('keeps one read mark per reader in a group and counts unread exactly', async () => {
+      const [owner, m1, m2] = [
+        await registerUser(t.http),
+        await registerUser(t.http),
+        await registerUser(t.http),
+      ];
+      const g = await groupWith(owner, [m1, m2]);
+      const sent = [];
+      for (let i = 0; i < 6; i += 1)
+        sent.push(await send(i < 3 ? owner : m1, { type: 'text', content: `g${i}`, group_id: g }));
+      for (const msg of sent)
+        await as(m2).post('/chat/read', { group_id: g, message_id: msg.message_id }).expect(200);
+      await as(m1).post('/chat/read', { group_id: g, message_id: sent[1].message_id }).expect(200);
+      expect(
+        await t.dataSource.getRepository(ReadMark).countBy({ conversationKey: `g:${g}` }),
+      ).toBe(2);
+      const history = await as(owner).get('/chat/messages', { group_id: g }).expect(200);
+      const readers = Object.fromEntries(
+        history.body.data.messages.map((x: any) => [
+          x.content,
+          x.read_by.map((r: any) => r.user_id).sort(),
+        ]),
+      );
+      expect(readers).toEqual({
+        g5: [m2.user_id],
+        g4: [m2.user_id],
+        g3: [m2.user_id],
+        g2: [m2.user_id],
+        g1: [m1.user_id, m2.user_id].sort(),
+        g0: [m1.user_id, m2.user_id].sort(),
+      });
+      const unread = async (u: TestUser) =>
+        (await as(u).get('/chat/conversations').expect(200)).body.data.conversations.find(
+          (c: any) => c.group?.group_id === g,
+        ).unread_count;
+      // m1 read up to g1; g2 is from owner (unread), g3-g5 are m1's own.
+      expect(await unread(m1)).toBe(1);
+      expect(await unread(m2)).toBe(0);
+      expect(await unread(owner)).toBe(3);
+    });
+
+    it('refuses a message of another conversation (404) and outsiders (403)', async () => {
+      const [a, b, c] = [
+        await registerUser(t.http),
+        await registerUser(t.http),
+        await registerUser(t.http),
+      ];
+      const ab = await send(a, { type: 'text', content: 'x', receiver_id: b.user_id });
+      await as(c)
+        .post('/chat/read', { receiver_id: a.user_id, message_id: ab.message_id })
+        .expect(404);
+      const g = await groupWith(a, []);
+      await as(c).post('/chat/read', { group_id: g, message_id: ab.message_id }).expect(403);
+      await as(b).post('/chat/read', { receiver_id: a.user_id, message_id: 'nope' }).expect(400);
+    });
+  });
+
+  describe('GET /api/v1/chat/conversations', () => {
+    it('lists private and group conversations, newest activity first, with unread counts', async () => {
+      const [me, p1, p2, owner] = await Promise.all([0, 1, 2, 3].map(() => registerUser(t.http)));
+      await send(p1, { type: 'text', content: 'from p1', receiver_id: me.user_id });
+      const g = await groupWith(owner, [me]);
+      await send(me, { type: 'text', content: 'to p2', receiver_id: p2.user_id });
+      await send(p2, { type: 'text', content: 'p2 again', receiver_id: me.user_id });
+      const last = await send(p2, { type: 'text', content: 'p2 twice', receiver_id: me.user_id });
+      const res = await as(me).get('/chat/conversations').expect(200);
+      expect(res.body.data.total).toBe(3);
+      const [first, second, third] = res.body.data.conversations;
+      expect(first).toEqual({
+        type: 'private',
+        peer: {
+          user_id: p2.user_id,
+          username: p2.username,
+          avatar: null,
+          online: false,
+          last_seen_at: null,
+        },
+        group: null,
+        last_message: { ...last },
+        unread_count: 2,
+        updated_at: last.created_at,
+      });
+      expect(second).toEqual({
+        type: 'group',
+        peer: null,
+        group: { group_id: g, name: 'chat', avatar: null },
+        last_message: null,
+        unread_count: 0,
+        updated_at: expect.stringMatching(ISO),
+      });
+      expect(third).toMatchObject({
+        type: 'private',
+        peer: { user_id: p1.user_id },
+        unread_count: 1,
+      });
+      const paged = await as(me).get('/chat/conversations', { limit: 1, offset: 1 }).expect(200);
+      expect(paged.body.data).toEqual({ conversations: [second], total: 3 });
+      await as(me).get('/chat/conversations', { limit: 0 }).expect(400);
+    });
+  });
+});
