@@ -20,6 +20,9 @@ import { resolveDataSourceOptions } from './database/data-source-options';
 import { DatabaseModule } from './database/database.module';
 import { GroupsModule } from './groups/groups.module';
 import { HealthModule } from './health/health.module';
+import { RedisModule } from './redis/redis.module';
+import { RateLimitModule } from './rate-limit/rate-limit.module';
+import { rateLimitConfig } from './config/rate-limit.config';
 import { pinoHttpOptions } from './logging';
 import { UsersModule } from './users/users.module';
 
@@ -34,7 +37,7 @@ import { UsersModule } from './users/users.module';
         validateEnv(raw as Record<string, string | undefined>);
         return raw;
       },
-      load: [appConfig, databaseConfig, authConfig, groupsConfig, chatConfig],
+      load: [appConfig, databaseConfig, authConfig, groupsConfig, chatConfig, rateLimitConfig],
     }),
     LoggerModule.forRootAsync({
       inject: [appConfig.KEY],
@@ -50,6 +53,8 @@ import { UsersModule } from './users/users.module';
     }),
     EventEmitterModule.forRoot(),
     DatabaseModule,
+    RedisModule,
+    RateLimitModule,
     HealthModule,
     UsersModule,
     AuthModule,

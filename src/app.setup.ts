@@ -2,6 +2,7 @@ import { INestApplication } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { AppConfig } from './config/app.config';
 import { ErrorResponseDto } from './common/dto/error-response.dto';
@@ -21,6 +22,20 @@ export function configureApp(app: NestExpressApplication): void {
   app.flushLogs();
   app.set('trust proxy', 'loopback');
   app.disable('x-powered-by');
+  // Security headers; the CSP is relaxed only as far as the Swagger UI at /docs needs.
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: {
+          defaultSrc: ["'self'"],
+          scriptSrc: ["'self'", "'unsafe-inline'"],
+          styleSrc: ["'self'", "'unsafe-inline'"],
+          imgSrc: ["'self'", 'data:', 'https:'],
+        },
+      },
+      crossOriginResourcePolicy: { policy: 'cross-origin' },
+    }),
+  );
   app.useBodyParser('json', { limit: config.bodyLimit });
   app.setGlobalPrefix(API_PREFIX, { exclude: ['health', 'health/ready'] });
   app.useWebSocketAdapter(new ConfiguredIoAdapter(app));

@@ -35,6 +35,13 @@ function exitCleanlyOnSignals(app: NestExpressApplication): void {
   }
 }
 
+// Last line of defence: a stray rejected promise is logged, never fatal to every user's sockets.
+process.on('unhandledRejection', (reason: unknown) => {
+  process.stderr.write(
+    `${JSON.stringify({ level: 50, time: Date.now(), msg: 'unhandled rejection', err: String(reason) })}\n`,
+  );
+});
+
 bootstrap().catch((err: unknown) => {
   if (err instanceof ConfigError) {
     process.stderr.write(`Configuration error: ${err.message}\n`);

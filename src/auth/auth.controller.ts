@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, HttpStatus, Post, Put } from '@nestjs/common';
+import { Body, Controller, HttpCode, HttpStatus, Ip, Post, Put } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiAuth, ApiEnvelope, ApiErrors } from '../common/decorators/api-envelope.decorator';
 import { CurrentUser } from '../common/decorators/current-user.decorator';
@@ -21,9 +21,9 @@ export class AuthController {
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Register a user' })
   @ApiEnvelope(RegisteredUserDto)
-  @ApiErrors(ErrorCode.BadRequest, ErrorCode.Conflict)
-  register(@Body() dto: RegisterDto): Promise<RegisteredUserDto> {
-    return this.auth.register(dto);
+  @ApiErrors(ErrorCode.BadRequest, ErrorCode.Conflict, ErrorCode.TooManyRequests)
+  register(@Body() dto: RegisterDto, @Ip() ip: string): Promise<RegisteredUserDto> {
+    return this.auth.register(dto, ip);
   }
 
   @Public()
@@ -31,9 +31,9 @@ export class AuthController {
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Log in with email and password' })
   @ApiEnvelope(LoginResultDto)
-  @ApiErrors(ErrorCode.BadRequest, ErrorCode.LoginFailed)
-  login(@Body() dto: LoginDto): Promise<LoginResultDto> {
-    return this.auth.login(dto);
+  @ApiErrors(ErrorCode.BadRequest, ErrorCode.LoginFailed, ErrorCode.TooManyRequests)
+  login(@Body() dto: LoginDto, @Ip() ip: string): Promise<LoginResultDto> {
+    return this.auth.login(dto, ip);
   }
 
   @Post('logout')

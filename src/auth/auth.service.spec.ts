@@ -9,6 +9,7 @@ import { authConfig } from '../config/auth.config';
 import { User } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
 import { AuthService } from './auth.service';
+import { RateLimitService } from '../rate-limit/rate-limit.service';
 import { jwtModuleOptions } from './jwt.options';
 import { RevokedToken } from './revoked-token.entity';
 
@@ -34,6 +35,10 @@ describe('AuthService', () => {
         { provide: getRepositoryToken(RevokedToken), useValue: revoked },
         { provide: authConfig.KEY, useValue: config },
         { provide: EventEmitter2, useValue: new EventEmitter2() },
+        {
+          provide: RateLimitService,
+          useValue: { consume: jest.fn(), assertLoginAllowed: jest.fn(), loginFailed: jest.fn() },
+        },
       ],
     }).compile();
     service = moduleRef.get(AuthService);
@@ -43,7 +48,10 @@ describe('AuthService', () => {
     users.create.mockImplementation((input) =>
       Promise.resolve({ id: 'u1', ...input, createdAt: new Date(0) } as unknown as User),
     );
-    await service.register({ username: 'ann', email: 'ann@example.com', password: 'password-123' });
+    await service.register(
+      { username: 'ann', email: 'ann@example.com', password: 'password-123' },
+      '127.0.0.1',
+    );
     const hash = users.create.mock.calls[0][0].passwordHash;
     expect(bcrypt.getRounds(hash)).toBe(10);
     expect(await bcrypt.compare('password-123', hash)).toBe(true);
@@ -52,7 +60,7 @@ describe('AuthService', () => {
   it('fails a login the same way for an unknown email and a wrong password', async () => {
     const expectLoginFailed = async () => {
       const err = await service
-        .login({ email: 'x@example.com', password: 'nope-nope' })
+        .login({ email: 'x@example.com', password: 'nope-nope' }, '127.0.0.1')
         .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(AppException);
       expect(err).toMatchObject({ code: ErrorCode.LoginFailed, detail: '邮箱或密码错误' });
@@ -74,7 +82,10 @@ describe('AuthService', () => {
       tokenVersion: 3,
       passwordHash: await bcrypt.hash('password-123', 4),
     } as User);
-    const result = await service.login({ email: 'ann@example.com', password: 'password-123' });
+    const result = await service.login(
+      { email: 'ann@example.com', password: 'password-123' },
+      '127.0.0.1',
+    );
     expect(result.expires_in).toBe(3600);
     const decoded = jwt.decode<Record<string, unknown>>(result.token, {
       complete: true,

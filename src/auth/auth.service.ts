@@ -18,6 +18,7 @@ import { ChangePasswordDto } from './dto/change-password.dto';
 import { LoginDto } from './dto/login.dto';
 import { RegisterDto } from './dto/register.dto';
 import { RevokedToken } from './revoked-token.entity';
+import { RateLimitService } from '../rate-limit/rate-limit.service';
 
 /** Compared against when the email is unknown, so a login takes as long either way. */
 const DUMMY_HASH = bcrypt.hashSync('not-a-real-password', 10);
@@ -32,9 +33,12 @@ export class AuthService {
     @InjectRepository(RevokedToken) private readonly revoked: Repository<RevokedToken>,
     @Inject(authConfig.KEY) private readonly config: AuthConfig,
     private readonly events: EventEmitter2,
+    private readonly rateLimit: RateLimitService,
   ) {}
 
-  async register(dto: RegisterDto): Promise<RegisteredUserDto> {
+  /** `clientIp` identifies the caller for the registrations-per-IP budget. */
+  async register(dto: RegisterDto, clientIp: string): Promise<RegisteredUserDto> {
+    await this.rateLimit.consume('register', clientIp);
     const passwordHash = await bcrypt.hash(dto.password, this.config.bcryptRounds);
     const user = await this.users.create({
       username: dto.username,
@@ -51,10 +55,16 @@ export class AuthService {
     };
   }
 
-  async login(dto: LoginDto): Promise<LoginResultDto> {
+  /** Failed logins are limited per email and `clientIp`. */
+  async login(dto: LoginDto, clientIp: string): Promise<LoginResultDto> {
+    const limitKey = `${dto.email}|${clientIp}`;
+    await this.rateLimit.assertLoginAllowed(limitKey);
     const user = await this.users.findWithPasswordByEmail(dto.email);
     const ok = await bcrypt.compare(dto.password, user?.passwordHash ?? DUMMY_HASH);
-    if (!user || !ok) throw LOGIN_FAILED;
+    if (!user || !ok) {
+      await this.rateLimit.loginFailed(limitKey);
+      throw LOGIN_FAILED;
+    }
     return {
       ...(await this.issueToken(user)),
       user: { user_id: user.id, username: user.username, email: user.email },

@@ -27,7 +27,12 @@ export class ChatController {
       'Stored before the answer and before `message:new` reaches the recipients. A retry with the same `client_msg_id` returns the original message.',
   })
   @ApiEnvelope(MessageDto)
-  @ApiErrors(ErrorCode.BadRequest, ErrorCode.Forbidden, ErrorCode.NotFound)
+  @ApiErrors(
+    ErrorCode.BadRequest,
+    ErrorCode.Forbidden,
+    ErrorCode.NotFound,
+    ErrorCode.TooManyRequests,
+  )
   send(@CurrentUser() user: AuthUser, @Body() dto: SendMessageDto): Promise<MessageDto> {
     return this.chat.send(user.id, dto);
   }

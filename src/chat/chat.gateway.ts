@@ -118,7 +118,9 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
         Math.max(0, Math.min(ttl, MAX_TIMER_MS)),
       );
       socket.data.expiryTimer.unref();
-      if (this.presence.connected(user.id)) void this.announcePresence(user.id, true, null);
+      void this.presence
+        .connected(user.id)
+        .then((first) => (first ? this.announcePresence(user.id, true, null) : undefined));
     } catch (err) {
       this.logger.error({ err }, 'socket connection setup failed');
       socket.disconnect(true);
@@ -128,12 +130,15 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
   handleDisconnect(socket: ChatSocket): void {
     const user = socket.data?.user;
     if (socket.data?.expiryTimer) clearTimeout(socket.data.expiryTimer);
-    if (!user || !this.presence.disconnected(user.id)) return;
-    const at = now();
-    void this.users
-      .setLastSeen(user.id, at)
-      .catch((err: unknown) => this.logger.warn({ err }, 'could not record last_seen_at'))
-      .then(() => this.announcePresence(user.id, false, at));
+    if (!user) return;
+    void this.presence.disconnected(user.id).then(async (last) => {
+      if (!last) return;
+      const at = now();
+      await this.users
+        .setLastSeen(user.id, at)
+        .catch((err: unknown) => this.logger.warn({ err }, 'could not record last_seen_at'));
+      await this.announcePresence(user.id, false, at);
+    });
   }
 
   @SubscribeMessage('message:send')

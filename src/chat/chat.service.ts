@@ -27,6 +27,7 @@ import {
   ReadMarkDto,
 } from './dto/chat-responses.dto';
 import { Message } from './message.entity';
+import { RateLimitService } from '../rate-limit/rate-limit.service';
 import { ReadMark } from './read-mark.entity';
 
 /** A resolved conversation, from the caller's point of view. */
@@ -46,6 +47,7 @@ export class ChatService {
     private readonly groups: GroupsService,
     private readonly tx: TransactionRunner,
     private readonly events: EventEmitter2,
+    private readonly rateLimit: RateLimitService,
   ) {}
 
   /**
@@ -74,6 +76,7 @@ export class ChatService {
       const existing = await this.messages.findOne({ where: { senderId, clientMsgId } });
       if (existing) return toMessageDto(existing);
     }
+    await this.rateLimit.consume('messages', senderId);
     let message: Message;
     try {
       message = await this.tx.run((m) =>

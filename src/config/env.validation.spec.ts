@@ -15,6 +15,9 @@ describe('validateEnv', () => {
       BODY_LIMIT: 100 * 1024,
       GROUP_MAX_MEMBERS: 2000,
       TYPING_RATE_LIMIT: 10,
+      RATE_LIMIT_REGISTER: { count: 200, seconds: 600 },
+      RATE_LIMIT_LOGIN: { count: 10, seconds: 900 },
+      RATE_LIMIT_MESSAGES: { count: 1200, seconds: 60 },
     });
   });
 
@@ -61,6 +64,8 @@ describe('validateEnv', () => {
     ['BCRYPT_ROUNDS', { BCRYPT_ROUNDS: '3' }],
     ['BODY_LIMIT', { BODY_LIMIT: 'lots' }],
     ['GROUP_MAX_MEMBERS', { GROUP_MAX_MEMBERS: '1' }],
+    ['RATE_LIMIT_LOGIN', { RATE_LIMIT_LOGIN: '10 per minute' }],
+    ['RATE_LIMIT_MESSAGES', { RATE_LIMIT_MESSAGES: '0/60' }],
   ])('names %s when its value is bad', (variable, raw) => {
     let error: unknown;
     try {

@@ -20,6 +20,15 @@ export interface Env {
   BODY_LIMIT: number;
   GROUP_MAX_MEMBERS: number;
   TYPING_RATE_LIMIT: number;
+  RATE_LIMIT_REGISTER: RateLimit;
+  RATE_LIMIT_LOGIN: RateLimit;
+  RATE_LIMIT_MESSAGES: RateLimit;
+}
+
+/** `count` events per `seconds`. */
+export interface RateLimit {
+  count: number;
+  seconds: number;
 }
 
 /** A configuration error names the variable; `main.ts` prints it as one line and exits. */
@@ -138,6 +147,18 @@ function jwtSecret(raw: RawEnv, nodeEnv: NodeEnv): string | undefined {
   return value;
 }
 
+function rate(raw: RawEnv, name: string, def: RateLimit): RateLimit {
+  const value = str(raw, name);
+  if (value === undefined) return def;
+  const match = /^(\d+)\/(\d+)$/.exec(value);
+  const count = match ? Number(match[1]) : 0;
+  const seconds = match ? Number(match[2]) : 0;
+  if (count < 1 || seconds < 1 || seconds > 86400) {
+    throw new ConfigError(name, `must be <count>/<seconds>, like 10/60 (got "${value}")`);
+  }
+  return { count, seconds };
+}
+
 export function validateEnv(raw: RawEnv): Env {
   const NODE_ENV = oneOf<NodeEnv>(raw, 'NODE_ENV', 'development', [
     'development',
@@ -165,6 +186,9 @@ export function validateEnv(raw: RawEnv): Env {
     BODY_LIMIT: size(raw, 'BODY_LIMIT', 100 * 1024, 50 * 1024 * 1024),
     GROUP_MAX_MEMBERS: int(raw, 'GROUP_MAX_MEMBERS', 2000, 2, 100000),
     TYPING_RATE_LIMIT: int(raw, 'TYPING_RATE_LIMIT', 10, 1, 1000),
+    RATE_LIMIT_REGISTER: rate(raw, 'RATE_LIMIT_REGISTER', { count: 200, seconds: 600 }),
+    RATE_LIMIT_LOGIN: rate(raw, 'RATE_LIMIT_LOGIN', { count: 10, seconds: 900 }),
+    RATE_LIMIT_MESSAGES: rate(raw, 'RATE_LIMIT_MESSAGES', { count: 1200, seconds: 60 }),
   };
 }
 

@@ -157,7 +157,8 @@ export class UsersService {
   }
 
   async getPublicProfile(id: string): Promise<PublicProfileDto> {
-    return this.toPublicProfile(await this.getOrFail(id));
+    const user = await this.getOrFail(id);
+    return this.toPublicProfile(user, await this.presence.isOnline(id));
   }
 
   /** Username prefix (case-insensitive) or, for a keyword with `@`, an exact email. */
@@ -173,7 +174,8 @@ export class UsersService {
         .orderBy('u.username_key', 'ASC');
     }
     const users = await query.limit(limit).getMany();
-    return { users: users.map((u) => this.toPublicProfile(u)) };
+    const online = await this.presence.onlineAmong(users.map((u) => u.id));
+    return { users: users.map((u) => this.toPublicProfile(u, online.has(u.id))) };
   }
 
   exists(id: string): Promise<boolean> {
@@ -184,7 +186,8 @@ export class UsersService {
   async publicProfiles(ids: string[]): Promise<Map<string, PublicProfileDto>> {
     if (ids.length === 0) return new Map();
     const users = await this.users.find({ where: { id: In(ids) } });
-    return new Map(users.map((u) => [u.id, this.toPublicProfile(u)]));
+    const online = await this.presence.onlineAmong(ids);
+    return new Map(users.map((u) => [u.id, this.toPublicProfile(u, online.has(u.id))]));
   }
 
   /** Records when a user's last socket closed. */
@@ -198,12 +201,12 @@ export class UsersService {
     return user;
   }
 
-  toPublicProfile(user: User): PublicProfileDto {
+  private toPublicProfile(user: User, online: boolean): PublicProfileDto {
     return {
       user_id: user.id,
       username: user.username,
       avatar: user.avatar,
-      online: this.presence.isOnline(user.id),
+      online,
       last_seen_at: iso(user.lastSeenAt),
     };
   }

@@ -22,6 +22,8 @@ export interface TestApp {
 
 export interface TestAppOptions {
   env?: Record<string, string>;
+  /** Use this database (owned by the caller) instead of a fresh one: several instances of one deployment. */
+  databaseUrl?: string;
   /** Extra controllers mounted beside the real modules (e.g. to provoke an unexpected error). */
   controllers?: Type<unknown>[];
 }
@@ -40,7 +42,10 @@ async function mysqlAdmin<T>(fn: (conn: import('mysql2/promise').Connection) => 
   }
 }
 
-async function freshDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+export async function freshDatabase(
+  existing?: string,
+): Promise<{ url: string; drop: () => Promise<void> }> {
+  if (existing) return { url: existing, drop: () => Promise.resolve() };
   if (onMysql) {
     const name = `im_e2e_${Date.now()}_${randomBytes(3).toString('hex')}`;
     await mysqlAdmin((c) => c.query(`CREATE DATABASE \`${name}\``));
@@ -58,7 +63,9 @@ async function freshDatabase(): Promise<{ url: string; drop: () => Promise<void>
 
 /** Boots the real AppModule, configured exactly as `main.ts` does, on a random local port. */
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
-  const db = await freshDatabase();
+  const db = await freshDatabase(options.databaseUrl);
+  const overridden = Object.keys(options.env ?? {});
+  const saved = Object.fromEntries(overridden.map((k) => [k, process.env[k]]));
   Object.assign(process.env, {
     NODE_ENV: 'test',
     DATABASE_URL: db.url,
@@ -89,6 +96,10 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     close: async () => {
       await app.close();
       await db.drop();
+      for (const key of overridden) {
+        if (saved[key] === undefined) delete process.env[key];
+        else process.env[key] = saved[key];
+      }
     },
   };
 }

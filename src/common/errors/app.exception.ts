@@ -8,6 +8,8 @@ export class AppException extends Error {
   constructor(
     readonly code: ErrorCode,
     readonly detail: string,
+    /** For 429: seconds until the client may try again (`Retry-After`). */
+    readonly retryAfter?: number,
   ) {
     super(detail);
     this.name = 'AppException';

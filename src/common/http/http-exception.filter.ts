@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { AppException } from '../errors/app.exception';
 import { resolveError } from '../errors/error-body';
 
 /** Renders every error raised while serving an HTTP request as `{code, message, error}`. */
@@ -26,6 +27,9 @@ export class HttpExceptionFilter implements ExceptionFilter {
     if (response.headersSent) {
       response.end();
       return;
+    }
+    if (exception instanceof AppException && exception.retryAfter !== undefined) {
+      response.setHeader('Retry-After', String(exception.retryAfter));
     }
     response.status(body.code).json(body);
   }

@@ -1,21 +1,61 @@
-import { INestApplicationContext } from '@nestjs/common';
+import { INestApplicationContext, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { IoAdapter } from '@nestjs/platform-socket.io';
-import type { ServerOptions } from 'socket.io';
+import { createAdapter } from '@socket.io/redis-adapter';
+import Redis from 'ioredis';
+import type { Server, ServerOptions } from 'socket.io';
 import type { AppConfig } from '../../config/app.config';
+import { createRedisClient } from '../../redis/redis.module';
 
-/** Socket.IO server options from configuration: CORS like HTTP, payloads bounded like bodies. */
+/**
+ * Socket.IO server options from configuration: CORS like HTTP, payloads bounded like bodies.
+ * With REDIS_URL the Redis adapter (pub/sub) lets several instances reach each other's
+ * sockets; while Redis is down, publishing fails fast and delivery degrades to this instance.
+ */
 export class ConfiguredIoAdapter extends IoAdapter {
+  private readonly logger = new Logger('ConfiguredIoAdapter');
+  private readonly clients: Redis[] = [];
+
   constructor(private readonly app: INestApplicationContext) {
     super(app);
   }
 
-  override createIOServer(port: number, options?: ServerOptions): unknown {
+  override createIOServer(port: number, options?: ServerOptions): Server {
     const config = this.app.get(ConfigService).getOrThrow<AppConfig>('app');
-    return super.createIOServer(port, {
+    const server = super.createIOServer(port, {
       ...options,
       cors: { origin: config.corsOrigins === '*' ? true : config.corsOrigins, credentials: false },
       maxHttpBufferSize: config.bodyLimit,
-    });
+    }) as Server;
+    if (config.redisUrl) {
+      const pub = createRedisClient(config.redisUrl, 'im-socket-pub');
+      // Subscriptions wait for Redis (and are renewed after a reconnect) instead of failing.
+      const sub = new Redis(config.redisUrl, {
+        connectionName: 'im-socket-sub',
+        maxRetriesPerRequest: null,
+        retryStrategy: (times) => Math.min(times * 200, 2000),
+      });
+      sub.on('error', () => undefined); // reported by the pub client
+      const publish = pub.publish.bind(pub);
+      let warned = 0;
+      pub.publish = (channel: string, message: string | Buffer) =>
+        publish(channel, message).catch((err: Error) => {
+          if (Date.now() - warned > 10_000) {
+            warned = Date.now();
+            this.logger.warn(
+              `Redis publish failed (${err.message}): delivering to this instance only`,
+            );
+          }
+          return 0;
+        });
+      this.clients.push(pub, sub);
+      server.adapter(createAdapter(pub, sub, { requestsTimeout: 3000 }));
+    }
+    return server;
+  }
+
+  override async close(server: Server): Promise<void> {
+    await super.close(server);
+    for (const client of this.clients.splice(0)) client.disconnect();
   }
 }

@@ -1,0 +1,14 @@
+import { ConfigType, registerAs } from '@nestjs/config';
+import { env } from './env.validation';
+
+export const rateLimitConfig = registerAs('rateLimit', () => {
+  const e = env();
+  return {
+    register: e.RATE_LIMIT_REGISTER,
+    login: e.RATE_LIMIT_LOGIN,
+    messages: e.RATE_LIMIT_MESSAGES,
+  };
+});
+
+export type RateLimitConfig = ConfigType<typeof rateLimitConfig>;
+export type RateLimitName = keyof RateLimitConfig;
