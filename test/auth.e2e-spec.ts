@@ -165,6 +165,16 @@ describe('Auth (e2e)', () => {
         /phone/,
       ],
       [
+        'phone without +',
+        {
+          username: 'abc',
+          email: 'a@example.com',
+          password: 'password-123',
+          phone: '8613800138000',
+        },
+        /phone/,
+      ],
+      [
         'unknown field',
         { username: 'abc', email: 'a@example.com', password: 'password-123', role: 'admin' },
         /role/,

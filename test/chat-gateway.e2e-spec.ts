@@ -210,6 +210,11 @@ describe('Socket gateway (e2e)', () => {
       await rc.waitFor((r) => r.of('typing').length === 1);
       expect(rc.of('typing')).toEqual([{ user_id: a.user_id, receiver_id: null, group_id: g }]);
       expect(await emitAck(sx, 'typing', { group_id: g })).toMatchObject({ code: 403 });
+      expect(
+        await emitAck(sx, 'typing', { receiver_id: '7d8b1a52-3f0c-4a53-9d6e-5b0f6f8f1a2b' }),
+      ).toMatchObject({
+        code: 404,
+      });
       // TYPING_RATE_LIMIT=3 per 5 s: the third is allowed, the fourth is refused.
       expect(await emitAck(sa, 'typing', { group_id: g })).toMatchObject({ code: 200 });
       expect(await emitAck(sa, 'typing', { group_id: g })).toMatchObject({

@@ -530,6 +530,69 @@ describe('Chat over HTTP and sockets (e2e)', () => {
     });
   });
 
+  describe('edge cases', () => {
+    it('accepts ids in upper case', async () => {
+      const [a, b] = [await registerUser(t.http), await registerUser(t.http)];
+      const first = await send(a, { type: 'text', content: 'one', receiver_id: b.user_id });
+      const second = await send(a, {
+        type: 'text',
+        content: 'two',
+        receiver_id: b.user_id.toUpperCase(),
+      });
+      const res = await as(b)
+        .get('/chat/messages', {
+          receiver_id: a.user_id.toUpperCase(),
+          after: first.message_id.toUpperCase(),
+        })
+        .expect(200);
+      expect(res.body.data.messages.map((m: { message_id: string }) => m.message_id)).toEqual([
+        second.message_id,
+      ]);
+      await as(b)
+        .post('/chat/read', { receiver_id: a.user_id, message_id: second.message_id.toUpperCase() })
+        .expect(200);
+      await t.http.get(`/api/v1/user/${a.user_id.toUpperCase()}`).set(bearer(b.token)).expect(200);
+    });
+
+    it('counts as unread for a new group member only what was sent after they joined', async () => {
+      const [owner, late] = [await registerUser(t.http), await registerUser(t.http)];
+      const g = await groupWith(owner, []);
+      for (let i = 0; i < 3; i += 1)
+        await send(owner, { type: 'text', content: `old ${i}`, group_id: g });
+      await new Promise((r) => setTimeout(r, 5));
+      await as(owner)
+        .post(`/group/${g}/members`, { user_ids: [late.user_id] })
+        .expect(200);
+      await new Promise((r) => setTimeout(r, 5));
+      await send(owner, { type: 'text', content: 'new', group_id: g });
+      const list = await as(late).get('/chat/conversations').expect(200);
+      expect(list.body.data.conversations[0]).toMatchObject({
+        group: { group_id: g },
+        unread_count: 1,
+      });
+    });
+
+    it("removes a deleted group's messages and read marks", async () => {
+      const [owner, m] = [await registerUser(t.http), await registerUser(t.http)];
+      const g = await groupWith(owner, [m]);
+      const msg = await send(owner, { type: 'text', content: 'bye', group_id: g });
+      await as(m).post('/chat/read', { group_id: g, message_id: msg.message_id }).expect(200);
+      await t.http.delete(`/api/v1/group/${g}`).set(bearer(owner.token)).expect(200);
+      for (
+        let i = 0;
+        i < 50 && (await t.dataSource.getRepository(Message).countBy({ groupId: g })) > 0;
+        i += 1
+      ) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(await t.dataSource.getRepository(Message).countBy({ groupId: g })).toBe(0);
+      expect(
+        await t.dataSource.getRepository(ReadMark).countBy({ conversationKey: `g:${g}` }),
+      ).toBe(0);
+      await as(m).get('/chat/messages', { group_id: g }).expect(404);
+    });
+  });
+
   describe('GET /api/v1/chat/conversations', () => {
     it('lists private and group conversations, newest activity first, with unread counts', async () => {
       const [me, p1, p2, owner] = await Promise.all([0, 1, 2, 3].map(() => registerUser(t.http)));

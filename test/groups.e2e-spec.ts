@@ -1,6 +1,7 @@
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { GroupMember } from '../src/groups/group-member.entity';
 import { Group } from '../src/groups/group.entity';
+import { TransactionRunner } from '../src/database/transaction-runner';
 import { createTestApp, TestApp } from './support/test-app';
 import { bearer, registerUser, TestUser } from './support/users';
 
@@ -549,6 +550,31 @@ describe('Groups (e2e)', () => {
       await Promise.all([api(owner).post(`/group/${g}/leave`), api(m1).post(`/group/${g}/leave`)]);
       expect(await roles(g)).toEqual({ [m2.user_id]: 'owner' });
     });
+  });
+
+  it('never loses a write that ran beside a transaction that failed', async () => {
+    const [u] = await users(1);
+    const tx = t.app.get(TransactionRunner);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const failing = tx.run(async (m) => {
+      await m.query('SELECT 1');
+      await gate;
+      throw new Error('rolled back on purpose');
+    });
+    // A write from another request while that transaction is open...
+    const write = t.http
+      .put('/api/v1/user/profile')
+      .set(bearer(u.token))
+      .send({ phone: '+8613800000099' })
+      .then((r) => r);
+    await new Promise((r) => setTimeout(r, 50));
+    release();
+    await expect(failing).rejects.toThrow('rolled back on purpose');
+    expect((await write).status).toBe(200);
+    // ...is not part of it, and survives its rollback.
+    const profile = await t.http.get('/api/v1/user/profile').set(bearer(u.token)).expect(200);
+    expect(profile.body.data.phone).toBe('+8613800000099');
   });
 
   describe('DELETE /api/v1/group/:group_id', () => {

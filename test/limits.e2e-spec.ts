@@ -14,7 +14,11 @@ describe('Abuse limits and HTTP hardening (e2e)', () => {
 
   it('limits registrations per IP with 429, Retry-After and the envelope', async () => {
     const statuses: number[] = [];
-    let last;
+    let last: { status: number; body: unknown; headers: Record<string, string> } = {
+      status: 0,
+      body: null,
+      headers: {},
+    };
     for (let i = 0; i < 7; i += 1) {
       last = await t.http.post('/api/v1/register').send({
         username: uniqueName(),

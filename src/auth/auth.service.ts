@@ -20,13 +20,13 @@ import { RegisterDto } from './dto/register.dto';
 import { RevokedToken } from './revoked-token.entity';
 import { RateLimitService } from '../rate-limit/rate-limit.service';
 
-/** Compared against when the email is unknown, so a login takes as long either way. */
-const DUMMY_HASH = bcrypt.hashSync('not-a-real-password', 10);
-
 const LOGIN_FAILED = new AppException(ErrorCode.LoginFailed, '邮箱或密码错误');
 
 @Injectable()
 export class AuthService {
+  /** Compared against when the email is unknown, so a login takes as long either way. */
+  private readonly dummyHash: string;
+
   constructor(
     private readonly users: UsersService,
     private readonly jwt: JwtService,
@@ -34,7 +34,9 @@ export class AuthService {
     @Inject(authConfig.KEY) private readonly config: AuthConfig,
     private readonly events: EventEmitter2,
     private readonly rateLimit: RateLimitService,
-  ) {}
+  ) {
+    this.dummyHash = bcrypt.hashSync('not-a-real-password', this.config.bcryptRounds);
+  }
 
   /** `clientIp` identifies the caller for the registrations-per-IP budget. */
   async register(dto: RegisterDto, clientIp: string): Promise<RegisteredUserDto> {
@@ -60,7 +62,7 @@ export class AuthService {
     const limitKey = `${dto.email}|${clientIp}`;
     await this.rateLimit.assertLoginAllowed(limitKey);
     const user = await this.users.findWithPasswordByEmail(dto.email);
-    const ok = await bcrypt.compare(dto.password, user?.passwordHash ?? DUMMY_HASH);
+    const ok = await bcrypt.compare(dto.password, user?.passwordHash ?? this.dummyHash);
     if (!user || !ok) {
       await this.rateLimit.loginFailed(limitKey);
       throw LOGIN_FAILED;

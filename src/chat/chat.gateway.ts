@@ -112,6 +112,7 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
     try {
       const { user, groupIds } = socket.data;
       void socket.join([userRoom(user.id), ...groupIds.map(groupRoom)]);
+      void this.reconcileGroupRooms(socket);
       const ttl = user.exp * 1000 - Date.now();
       socket.data.expiryTimer = setTimeout(
         () => socket.disconnect(true),
@@ -124,6 +125,22 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
     } catch (err) {
       this.logger.error({ err }, 'socket connection setup failed');
       socket.disconnect(true);
+    }
+  }
+
+  /**
+   * Membership may have changed between the handshake (which read the groups) and the join:
+   * now that the socket is in its user room and follows membership events, re-read and fix.
+   */
+  private async reconcileGroupRooms(socket: ChatSocket): Promise<void> {
+    try {
+      const current = new Set((await this.groups.groupIdsOf(socket.data.user.id)).map(groupRoom));
+      for (const room of socket.rooms) {
+        if (room.startsWith('group:') && !current.has(room)) void socket.leave(room);
+      }
+      void socket.join([...current]);
+    } catch (err) {
+      this.logger.warn({ err }, 'could not re-check group rooms');
     }
   }
 
@@ -159,7 +176,10 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
 
   /** Relayed to the peer or the group, never stored; limited per socket. */
   @SubscribeMessage('typing')
-  typing(@ConnectedSocket() socket: ChatSocket, @MessageBody() dto: TypingDto): Envelope<null> {
+  async typing(
+    @ConnectedSocket() socket: ChatSocket,
+    @MessageBody() dto: TypingDto,
+  ): Promise<Envelope<null>> {
     const userId = socket.data.user.id;
     this.limitTyping(socket);
     if (dto.group_id) {
@@ -172,6 +192,7 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
     } else {
       const receiverId = dto.receiver_id!;
       if (receiverId === userId) throw AppException.badRequest('receiver_id cannot be yourself');
+      if (!(await this.users.exists(receiverId))) throw AppException.notFound('user not found');
       this.server
         .to(userRoom(receiverId))
         .emit('typing', { user_id: userId, receiver_id: receiverId, group_id: null });

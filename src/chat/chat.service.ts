@@ -1,5 +1,5 @@
-import { Injectable } from '@nestjs/common';
-import { EventEmitter2 } from '@nestjs/event-emitter';
+import { Injectable, Logger } from '@nestjs/common';
+import { EventEmitter2, OnEvent } from '@nestjs/event-emitter';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, In, LessThan, MoreThan, MoreThanOrEqual, Repository } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
@@ -8,6 +8,7 @@ import { iso, now } from '../common/utils/time';
 import { isUniqueViolation } from '../database/errors';
 import { TransactionRunner } from '../database/transaction-runner';
 import { GroupsService } from '../groups/groups.service';
+import { GroupDeletedEvent, GroupEvents } from '../groups/group.events';
 import { UsersService } from '../users/users.service';
 import { ChatEvents, MessageCreatedEvent, Origin, ReadMarkMovedEvent } from './chat.events';
 import { Conversation } from './conversation.entity';
@@ -39,6 +40,8 @@ export interface Target {
 
 @Injectable()
 export class ChatService {
+  private readonly logger = new Logger(ChatService.name);
+
   constructor(
     @InjectRepository(Message) private readonly messages: Repository<Message>,
     @InjectRepository(Conversation) private readonly conversationRepo: Repository<Conversation>,
@@ -304,6 +307,7 @@ export class ChatService {
     type Entry = {
       key: string;
       at: Date;
+      joinedAt?: Date;
       conversation?: Conversation;
       groupId?: string;
       peerId?: string;
@@ -322,6 +326,7 @@ export class ChatService {
           at: c?.updatedAt ?? g.joinedAt,
           conversation: c,
           groupId: g.groupId,
+          joinedAt: g.joinedAt,
         };
       }),
     ];
@@ -335,7 +340,7 @@ export class ChatService {
       lastIds.length ? this.messages.find({ where: { id: In(lastIds) } }) : Promise.resolve([]),
       this.unreadCounts(
         userId,
-        page.filter((e) => e.conversation).map((e) => e.key),
+        page.filter((e) => e.conversation).map((e) => ({ key: e.key, since: e.joinedAt })),
       ),
       this.users.publicProfiles(page.flatMap((e) => (e.peerId ? [e.peerId] : []))),
       this.groups.summaries(page.flatMap((e) => (e.groupId ? [e.groupId] : []))),
@@ -356,9 +361,21 @@ export class ChatService {
     return { conversations, total: entries.length };
   }
 
-  /** Messages from others after my read mark, per conversation, in one grouped query. */
-  private async unreadCounts(userId: string, keys: string[]): Promise<Map<string, number>> {
-    if (keys.length === 0) return new Map();
+  /**
+   * Messages from others after my read mark, per conversation, in one grouped query. Without a
+   * mark, a group counts only what was sent since I joined (`since`).
+   */
+  private async unreadCounts(
+    userId: string,
+    conversations: { key: string; since?: Date }[],
+  ): Promise<Map<string, number>> {
+    if (conversations.length === 0) return new Map();
+    const floors: Record<string, string> = {};
+    const cases = conversations.map((c, i) => {
+      floors[`k${i}`] = c.key;
+      floors[`f${i}`] = c.since ? idFloor(c.since) : '';
+      return `WHEN :k${i} THEN :f${i}`;
+    });
     const rows = await this.messages
       .createQueryBuilder('m')
       .select('m.conversation_key', 'key')
@@ -366,12 +383,30 @@ export class ChatService {
       .leftJoin(ReadMark, 'r', 'r.conversation_key = m.conversation_key AND r.user_id = :userId', {
         userId,
       })
-      .where('m.conversation_key IN (:...keys)', { keys })
+      .where('m.conversation_key IN (:...keys)', { keys: conversations.map((c) => c.key) })
       .andWhere('m.sender_id <> :userId', { userId })
-      .andWhere('(r.message_id IS NULL OR m.id > r.message_id)')
+      .andWhere(
+        `m.id > COALESCE(r.message_id, CASE m.conversation_key ${cases.join(' ')} ELSE '' END)`,
+        floors,
+      )
       .groupBy('m.conversation_key')
       .getRawMany<{ key: string; count: string | number }>();
     return new Map(rows.map((r) => [r.key, Number(r.count)]));
+  }
+
+  /** A deleted group's history is readable by nobody: remove it with its counters and marks. */
+  @OnEvent(GroupEvents.Deleted, { async: true })
+  async purgeGroup(event: GroupDeletedEvent): Promise<void> {
+    const key = groupKey(event.groupId);
+    try {
+      await this.tx.run(async (m) => {
+        await m.delete(ReadMark, { conversationKey: key });
+        await m.delete(Message, { conversationKey: key });
+        await m.delete(Conversation, { key });
+      });
+    } catch (err) {
+      this.logger.error({ err, groupId: event.groupId }, 'could not purge a deleted group');
+    }
   }
 
   /** The users someone has a private conversation with (presence goes to them). */
@@ -382,6 +417,12 @@ export class ChatService {
     ]);
     return [...asA.map((c) => c.userB!), ...asB.map((c) => c.userA!)];
   }
+}
+
+/** The smallest UUIDv7 string of a millisecond: every message sent at or after `at` sorts above it. */
+export function idFloor(at: Date): string {
+  const hex = at.getTime().toString(16).padStart(12, '0');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-7000-0000-000000000000`;
 }
 
 /** A fresh UUIDv7, strictly greater than `after` (the conversation's newest id) if given. */

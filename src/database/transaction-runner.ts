@@ -1,19 +1,24 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { DataSource, EntityManager, QueryRunner } from 'typeorm';
 
 /**
  * Runs a unit of work in a transaction. On MySQL/MariaDB each transaction has its own pooled
- * connection. SQLite has one connection, on which TypeORM would nest a concurrent transaction
- * into the open one; there transactions are queued and run one at a time.
+ * connection, and deadlock victims are retried. SQLite has a single connection: there
+ * transactions run one at a time, and any other statement waits until the open transaction
+ * has ended — otherwise it would become part of it (and be rolled back with it).
  */
 @Injectable()
 export class TransactionRunner {
   private readonly serial: boolean;
   private tail: Promise<unknown> = Promise.resolve();
+  private readonly inTransaction = new AsyncLocalStorage<boolean>();
+  private open: Promise<unknown> | null = null;
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {
     this.serial = dataSource.options.type === 'better-sqlite3';
+    if (this.serial) this.fenceSingleConnection(dataSource.driver.createQueryRunner('master'));
   }
 
   /** Whether `SELECT … FOR UPDATE` row locks exist (not on SQLite, where transactions queue). */
@@ -27,9 +32,24 @@ export class TransactionRunner {
    */
   run<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     if (!this.serial) return this.withRetry(() => this.dataSource.transaction(work));
-    const result = this.tail.then(() => this.dataSource.transaction(work));
+    const result = this.tail.then(() => {
+      const running = this.inTransaction.run(true, () => this.dataSource.transaction(work));
+      this.open = running;
+      return running.finally(() => {
+        if (this.open === running) this.open = null;
+      });
+    });
     this.tail = result.catch(() => undefined);
     return result;
+  }
+
+  /** Statements from outside the open transaction wait for it to end. */
+  private fenceSingleConnection(runner: QueryRunner): void {
+    const query = runner.query.bind(runner) as (...args: unknown[]) => Promise<unknown>;
+    (runner as { query: unknown }).query = async (...args: unknown[]) => {
+      while (this.open && !this.inTransaction.getStore()) await this.open.catch(() => undefined);
+      return query(...args);
+    };
   }
 
   private async withRetry<T>(attempt: () => Promise<T>, tries = 4): Promise<T> {

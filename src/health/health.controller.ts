@@ -1,6 +1,14 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import {
+  HealthCheck,
+  HealthCheckService,
+  HealthIndicatorFunction,
+  HealthIndicatorService,
+  TypeOrmHealthIndicator,
+} from '@nestjs/terminus';
+import type Redis from 'ioredis';
+import { REDIS } from '../redis/redis.module';
 import { Public } from '../common/decorators/public.decorator';
 import { ApiErrors } from '../common/decorators/api-envelope.decorator';
 import { ErrorCode } from '../common/errors/error-code';
@@ -12,6 +20,8 @@ export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly db: TypeOrmHealthIndicator,
+    private readonly indicators: HealthIndicatorService,
+    @Inject(REDIS) private readonly redis: Redis | null,
   ) {}
 
   @Get()
@@ -22,10 +32,27 @@ export class HealthController {
   }
 
   @Get('ready')
-  @ApiOperation({ summary: 'Readiness: the database answers' })
+  @ApiOperation({ summary: 'Readiness: the database (and Redis, when configured) answers' })
   @HealthCheck()
   @ApiErrors(ErrorCode.ServiceUnavailable)
   ready() {
-    return this.health.check([() => this.db.pingCheck('database', { timeout: 1500 })]);
+    const checks: HealthIndicatorFunction[] = [
+      () => this.db.pingCheck('database', { timeout: 1500 }),
+    ];
+    if (this.redis) checks.push(() => this.redisCheck(this.redis!));
+    return this.health.check(checks);
+  }
+
+  private async redisCheck(redis: Redis) {
+    const indicator = this.indicators.check('redis');
+    try {
+      await Promise.race([
+        redis.ping(),
+        new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 1500).unref()),
+      ]);
+      return indicator.up();
+    } catch (err) {
+      return indicator.down({ message: (err as Error).message });
+    }
   }
 }

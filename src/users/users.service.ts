@@ -27,11 +27,6 @@ export function usernameKey(username: string): string {
   return username.toLowerCase();
 }
 
-/** Escapes LIKE wildcards with `!` (a portable escape character on MySQL and SQLite). */
-function escapeLike(value: string): string {
-  return value.replace(/[!%_]/g, (c) => `!${c}`);
-}
-
 @Injectable()
 export class UsersService {
   constructor(
@@ -167,9 +162,12 @@ export class UsersService {
     if (keyword.includes('@')) {
       query.where('u.email = :email', { email: keyword.toLowerCase() });
     } else {
+      // A key range rather than LIKE: an index range scan on every driver, no wildcards.
+      const prefix = usernameKey(keyword);
       query
-        .where("u.username_key LIKE :prefix ESCAPE '!'", {
-          prefix: `${escapeLike(usernameKey(keyword))}%`,
+        .where('u.username_key >= :prefix AND u.username_key < :end', {
+          prefix,
+          end: `${prefix}\uffff`,
         })
         .orderBy('u.username_key', 'ASC');
     }

@@ -12,7 +12,7 @@ import { Trim, TrimLower } from '../../common/utils/transform';
 
 export const USERNAME_PATTERN = /^[\p{L}\p{N}_.-]+$/u;
 export const USERNAME_RULE = 'username may contain letters, digits, _ . - only';
-export const PHONE_PATTERN = /^\+?[0-9]{6,15}$/;
+export const PHONE_PATTERN = /^\+[0-9]{6,15}$/;
 export const PHONE_RULE = 'phone must be + and 6-15 digits';
 
 export class RegisterDto {

@@ -1,5 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { Transform, Type } from 'class-transformer';
+
+/** Ids compare as lower-case strings. */
+const Lower = () =>
+  Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' ? value.toLowerCase() : value,
+  );
 import {
   IsIn,
   IsInt,
@@ -51,12 +57,14 @@ class ContentForType implements ValidatorConstraintInterface {
 export class ConversationTargetDto {
   @ApiPropertyOptional({ format: 'uuid', description: 'The other user (private chat)' })
   @ValidateIf((o: ConversationTargetDto) => o.receiver_id != null || o.group_id == null)
+  @Lower()
   @IsUUID('all', { message: 'receiver_id must be a UUID' })
   @Validate(ExactlyOneTarget)
   receiver_id?: string | null;
 
   @ApiPropertyOptional({ format: 'uuid', description: 'The group (group chat)' })
   @ValidateIf((o: ConversationTargetDto) => o.group_id != null)
+  @Lower()
   @IsUUID('all', { message: 'group_id must be a UUID' })
   group_id?: string | null;
 }
@@ -109,11 +117,13 @@ export class HistoryQueryDto extends ConversationTargetDto {
 
   @ApiPropertyOptional({ format: 'uuid', description: 'Messages older than this id, newest first' })
   @IsOptional()
+  @Lower()
   @IsUUID('all', { message: 'before must be a message id' })
   before?: string;
 
   @ApiPropertyOptional({ format: 'uuid', description: 'Messages newer than this id, oldest first' })
   @IsOptional()
+  @Lower()
   @IsUUID('all', { message: 'after must be a message id' })
   after?: string;
 }
@@ -123,6 +133,7 @@ export class ReadDto extends ConversationTargetDto {
     format: 'uuid',
     description: 'Everything up to and including this message is read',
   })
+  @Lower()
   @IsUUID('all', { message: 'message_id must be a message id' })
   message_id: string;
 }

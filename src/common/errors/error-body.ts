@@ -60,8 +60,20 @@ export function resolveError(exception: unknown, requestId?: string): ResolvedEr
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
     const code = codeForStatus(status);
+    if (status === 503) {
+      // Terminus lists what is down: `{error: {database: {status: 'down'}}}`.
+      const down = (exception.getResponse() as { error?: Record<string, unknown> }).error;
+      const names = down && typeof down === 'object' ? Object.keys(down) : [];
+      return {
+        body: bodyFor(
+          ErrorCode.ServiceUnavailable,
+          names.length ? `${names.join(', ')} unavailable` : 'service unavailable, retry later',
+        ),
+        unexpected: false,
+      };
+    }
     if (status >= 500) {
-      return { body: internal(code, requestId), unexpected: status !== 503 };
+      return { body: internal(code, requestId), unexpected: true };
     }
     return { body: bodyFor(code, httpExceptionDetail(exception)), unexpected: false };
   }
