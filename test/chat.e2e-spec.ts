@@ -593,6 +593,39 @@ describe('Chat over HTTP and sockets (e2e)', () => {
     });
   });
 
+  describe('GET /api/v1/chat/sync', () => {
+    it('returns every newer message of all my conversations, oldest first, page by page', async () => {
+      const [me, p1, owner, stranger] = await Promise.all(
+        [0, 1, 2, 3].map(() => registerUser(t.http)),
+      );
+      const g = await groupWith(owner, [me]);
+      const start = await as(me).get('/chat/sync').expect(200);
+      expect(start.body.data).toEqual({ messages: [], has_more: false, watermark: null });
+      const sent: string[] = [];
+      for (let i = 0; i < 7; i += 1) {
+        const msg =
+          i % 2
+            ? await send(p1, { type: 'text', content: `p${i}`, receiver_id: me.user_id })
+            : await send(owner, { type: 'text', content: `g${i}`, group_id: g });
+        sent.push(msg.message_id);
+      }
+      await send(stranger, { type: 'text', content: 'not mine', receiver_id: p1.user_id });
+      const got: string[] = [];
+      let after: string | undefined;
+      for (;;) {
+        const res = await as(me)
+          .get('/chat/sync', { limit: 3, ...(after ? { after } : {}) })
+          .expect(200);
+        got.push(...res.body.data.messages.map((m: { message_id: string }) => m.message_id));
+        after = res.body.data.watermark;
+        if (!res.body.data.has_more) break;
+      }
+      expect(got).toEqual(sent);
+      await as(me).get('/chat/sync', { limit: 501 }).expect(400);
+      await as(me).get('/chat/sync', { after: 'x' }).expect(400);
+    });
+  });
+
   describe('GET /api/v1/chat/conversations', () => {
     it('lists private and group conversations, newest activity first, with unread counts', async () => {
       const [me, p1, p2, owner] = await Promise.all([0, 1, 2, 3].map(() => registerUser(t.http)));

@@ -160,6 +160,7 @@ describe('HTTP conventions (e2e)', () => {
         ['get', '/api/v1/chat/messages'],
         ['post', '/api/v1/chat/read'],
         ['get', '/api/v1/chat/conversations'],
+        ['get', '/api/v1/chat/sync'],
         ['get', '/health'],
         ['get', '/health/ready'],
       ];

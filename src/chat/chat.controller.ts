@@ -10,8 +10,15 @@ import {
   HistoryQueryDto,
   ReadDto,
   SendMessageDto,
+  SyncQueryDto,
 } from './dto/chat-requests.dto';
-import { ConversationListDto, HistoryDto, MessageDto, ReadMarkDto } from './dto/chat-responses.dto';
+import {
+  ConversationListDto,
+  HistoryDto,
+  MessageDto,
+  ReadMarkDto,
+  SyncDto,
+} from './dto/chat-responses.dto';
 
 @ApiTags('chat')
 @ApiAuth()
@@ -60,6 +67,18 @@ export class ChatController {
   @ApiErrors(ErrorCode.BadRequest, ErrorCode.Forbidden, ErrorCode.NotFound)
   read(@CurrentUser() user: AuthUser, @Body() dto: ReadDto): Promise<ReadMarkDto> {
     return this.chat.markRead(user.id, dto);
+  }
+
+  @Get('sync')
+  @ApiOperation({
+    summary: 'Catch up after being offline',
+    description:
+      'Every message of all my conversations newer than `after`, oldest first, at most `limit` (≤ 500). Call again with `after = watermark` while `has_more`.',
+  })
+  @ApiEnvelope(SyncDto)
+  @ApiErrors(ErrorCode.BadRequest)
+  sync(@CurrentUser() user: AuthUser, @Query() query: SyncQueryDto): Promise<SyncDto> {
+    return this.chat.sync(user.id, query);
   }
 
   @Get('conversations')

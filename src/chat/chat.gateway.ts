@@ -76,6 +76,12 @@ export function handshakeToken(handshake: Socket['handshake']): string | undefin
 export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect {
   @WebSocketServer() server: ChatServer;
   private readonly logger = new Logger(ChatGateway.name);
+  /** Per-socket state that must not travel with socket.data (timers are not JSON). */
+  private readonly expiryTimers = new WeakMap<ChatSocket, NodeJS.Timeout>();
+  private readonly typingWindows = new WeakMap<
+    ChatSocket,
+    { windowStart: number; count: number }
+  >();
 
   constructor(
     private readonly auth: AuthService,
@@ -114,11 +120,12 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
       void socket.join([userRoom(user.id), ...groupIds.map(groupRoom)]);
       void this.reconcileGroupRooms(socket);
       const ttl = user.exp * 1000 - Date.now();
-      socket.data.expiryTimer = setTimeout(
+      const timer = setTimeout(
         () => socket.disconnect(true),
         Math.max(0, Math.min(ttl, MAX_TIMER_MS)),
       );
-      socket.data.expiryTimer.unref();
+      timer.unref();
+      this.expiryTimers.set(socket, timer);
       void this.presence
         .connected(user.id)
         .then((first) => (first ? this.announcePresence(user.id, true, null) : undefined));
@@ -146,7 +153,7 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
 
   handleDisconnect(socket: ChatSocket): void {
     const user = socket.data?.user;
-    if (socket.data?.expiryTimer) clearTimeout(socket.data.expiryTimer);
+    clearTimeout(this.expiryTimers.get(socket));
     if (!user) return;
     void this.presence.disconnected(user.id).then(async (last) => {
       if (!last) return;
@@ -202,9 +209,9 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
 
   private limitTyping(socket: ChatSocket): void {
     const nowMs = Date.now();
-    const state = socket.data.typing;
+    const state = this.typingWindows.get(socket);
     if (!state || nowMs - state.windowStart >= this.config.typingWindowMs) {
-      socket.data.typing = { windowStart: nowMs, count: 1 };
+      this.typingWindows.set(socket, { windowStart: nowMs, count: 1 });
       return;
     }
     state.count += 1;

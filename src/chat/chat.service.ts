@@ -18,6 +18,7 @@ import {
   HistoryQueryDto,
   ReadDto,
   SendMessageDto,
+  SyncQueryDto,
 } from './dto/chat-requests.dto';
 import {
   ConversationDto,
@@ -26,6 +27,7 @@ import {
   HistoryMessageDto,
   MessageDto,
   ReadMarkDto,
+  SyncDto,
 } from './dto/chat-responses.dto';
 import { Message } from './message.entity';
 import { RateLimitService } from '../rate-limit/rate-limit.service';
@@ -392,6 +394,31 @@ export class ChatService {
       .groupBy('m.conversation_key')
       .getRawMany<{ key: string; count: string | number }>();
     return new Map(rows.map((r) => [r.key, Number(r.count)]));
+  }
+
+  /**
+   * Catch-up after being offline: every message of every conversation of mine newer than
+   * `after`, oldest first, with the watermark for the next call.
+   */
+  async sync(userId: string, query: SyncQueryDto): Promise<SyncDto> {
+    const [peers, groupIds] = await Promise.all([
+      this.privatePeers(userId),
+      this.groups.groupIdsOf(userId),
+    ]);
+    const keys = [...peers.map((p) => privateKey(userId, p)), ...groupIds.map(groupKey)];
+    if (keys.length === 0) return { messages: [], has_more: false, watermark: query.after ?? null };
+    let rows = await this.messages.find({
+      where: { conversationKey: In(keys), ...(query.after ? { id: MoreThan(query.after) } : {}) },
+      order: { id: 'ASC' },
+      take: query.limit + 1,
+    });
+    const hasMore = rows.length > query.limit;
+    if (hasMore) rows = rows.slice(0, query.limit);
+    return {
+      messages: rows.map(toMessageDto),
+      has_more: hasMore,
+      watermark: rows.length ? rows[rows.length - 1].id : (query.after ?? null),
+    };
   }
 
   /** A deleted group's history is readable by nobody: remove it with its counters and marks. */

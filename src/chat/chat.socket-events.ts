@@ -31,12 +31,13 @@ export interface ServerToClientEvents {
   exception: (error: ErrorBody) => void;
 }
 
-/** What a connected socket carries, set by the handshake middleware. */
+/**
+ * What a connected socket carries, set by the handshake middleware. Plain JSON only: with the
+ * Redis adapter it is sent to other instances (`fetchSockets`).
+ */
 export interface SocketData {
   user: AuthUser;
   groupIds: string[];
-  expiryTimer?: NodeJS.Timeout;
-  typing?: { windowStart: number; count: number };
 }
 
 export const userRoom = (userId: string) => `user:${userId}`;

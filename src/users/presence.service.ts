@@ -24,6 +24,8 @@ export class PresenceService implements OnModuleInit, OnModuleDestroy {
 
   onModuleInit(): void {
     if (!this.redis) return;
+    // Also right after (re)connecting: the client refuses commands while Redis is unreachable.
+    this.redis.on('ready', () => void this.publishAll());
     this.heartbeat = setInterval(() => void this.publishAll(), HEARTBEAT_MS);
     this.heartbeat.unref();
     void this.publishAll();
@@ -41,7 +43,13 @@ export class PresenceService implements OnModuleInit, OnModuleDestroy {
     const count = (this.sockets.get(userId) ?? 0) + 1;
     this.sockets.set(userId, count);
     if (count > 1) return false;
-    await this.guard(() => this.redis!.hset(this.hashKey, userId, '1'));
+    await this.guard(() =>
+      this.redis!.multi()
+        .hset(this.hashKey, userId, '1')
+        .pexpire(this.hashKey, STALE_MS)
+        .zadd(INSTANCES, Date.now(), this.instanceId)
+        .exec(),
+    );
     return !(await this.onlineElsewhere([userId])).has(userId);
   }
 

@@ -156,3 +156,23 @@ export class ConversationsQueryDto {
   @Min(0)
   offset: number = 0;
 }
+
+export class SyncQueryDto {
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description:
+      'The watermark of the previous call (the newest message id the client has); omit to start from the beginning',
+  })
+  @IsOptional()
+  @Lower()
+  @IsUUID('all', { message: 'after must be a message id' })
+  after?: string;
+
+  @ApiPropertyOptional({ example: 100, minimum: 1, maximum: 500, default: 100 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  limit: number = 100;
+}

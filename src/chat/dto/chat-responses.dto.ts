@@ -119,3 +119,22 @@ export class ConversationListDto {
   @ApiProperty({ example: 7 })
   total: number;
 }
+
+export class SyncDto {
+  @ApiProperty({ type: [MessageDto], description: 'Oldest first, across all my conversations' })
+  messages: MessageDto[];
+
+  @ApiProperty({
+    example: false,
+    description: 'More messages wait: call again with after = watermark',
+  })
+  has_more: boolean;
+
+  @ApiProperty({
+    example: '01a20e07-8e92-765c-8f2f-152e320a0cf8',
+    nullable: true,
+    type: String,
+    description: 'The newest id returned (or the `after` given): the next call’s `after`',
+  })
+  watermark: string | null;
+}

@@ -1,0 +1,2 @@
+// End-to-end tests boot real servers and processes: give them time.
+jest.setTimeout(30_000);
