@@ -15,6 +15,8 @@ import { databaseConfig, DatabaseConfig } from './config/database.config';
 import { groupsConfig } from './config/groups.config';
 import { chatConfig } from './config/chat.config';
 import { ChatModule } from './chat/chat.module';
+import { FilesModule } from './files/files.module';
+import { filesConfig } from './config/files.config';
 import { validateEnv } from './config/env.validation';
 import { resolveDataSourceOptions } from './database/data-source-options';
 import { DatabaseModule } from './database/database.module';
@@ -37,7 +39,15 @@ import { UsersModule } from './users/users.module';
         validateEnv(raw as Record<string, string | undefined>);
         return raw;
       },
-      load: [appConfig, databaseConfig, authConfig, groupsConfig, chatConfig, rateLimitConfig],
+      load: [
+        appConfig,
+        databaseConfig,
+        authConfig,
+        groupsConfig,
+        chatConfig,
+        rateLimitConfig,
+        filesConfig,
+      ],
     }),
     LoggerModule.forRootAsync({
       inject: [appConfig.KEY],
@@ -60,6 +70,7 @@ import { UsersModule } from './users/users.module';
     AuthModule,
     GroupsModule,
     ChatModule,
+    FilesModule,
   ],
   providers: [
     { provide: APP_PIPE, useFactory: createValidationPipe },

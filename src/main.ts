@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
+import { Logger } from 'nestjs-pino';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { configureApp } from './app.setup';
 import { ConfigError, env, loadDotEnv } from './config/env.validation';
@@ -17,6 +18,7 @@ async function bootstrap(): Promise<void> {
   configureApp(app);
   exitCleanlyOnSignals(app);
   await app.listen(port);
+  app.get(Logger).log(`listening on http://localhost:${port} (API docs at /docs)`, 'Bootstrap');
 }
 
 /**

@@ -93,7 +93,9 @@ describe('Socket gateway (e2e)', () => {
       const s2 = await connect(t.url, other.body.data.token);
       sockets.push(s2);
       const gone = waitForEvent(s1, 'disconnect');
+      const why = waitForEvent(s1, 'exception');
       await post(user, '/logout').expect(200);
+      expect(await why).toEqual({ code: 401, message: UNAUTHORIZED, error: 'token revoked' });
       expect(await gone).toBe('io server disconnect');
       await settle();
       expect(s2.connected).toBe(true);
@@ -287,6 +289,17 @@ describe('Socket gateway (e2e)', () => {
       });
       expect(await emitAck(s, 'message:read', payload)).toMatchObject({ code: 400 });
       expect(await emitAck(s, 'typing', payload)).toMatchObject({ code: 400 });
+      expect(s.connected).toBe(true);
+    });
+
+    it('answers an unknown event with a 404 ack', async () => {
+      const user = await registerUser(t.http);
+      const s = await open(user);
+      expect(await emitAck(s, 'message:delete', { message_id: 'x' })).toEqual({
+        code: 404,
+        message: '资源不存在',
+        error: 'unknown event message:delete',
+      });
       expect(s.connected).toBe(true);
     });
 

@@ -65,6 +65,19 @@ describe('HTTP conventions (e2e)', () => {
     });
   });
 
+  it.each([
+    ['/api/v1/login', { email: 'a@example.com' }, 'password must be a string'],
+    ['/api/v1/login', { email: 'a@example.com', password: null }, 'password must be a string'],
+    [
+      '/api/v1/register',
+      { username: 123, email: 'a@example.com', password: 'password-123' },
+      'username must be a string',
+    ],
+  ])('names the most basic problem of a field first (%s %j)', async (path, body, error) => {
+    const res = await t.http.post(path).send(body).expect(400);
+    expect(res.body).toEqual({ code: 400, message: '请求参数错误', error });
+  });
+
   it('answers a JSON array or scalar body with 400', async () => {
     await t.http
       .post('/api/v1/login')

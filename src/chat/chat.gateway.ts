@@ -51,6 +51,7 @@ type ChatSocket = Socket<
 >;
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
+const KNOWN_EVENTS = new Set(['message:send', 'message:read', 'typing']);
 
 /** The token of a handshake: `Authorization: Bearer`, else `auth.token`, else `?token=`. */
 export function handshakeToken(handshake: Socket['handshake']): string | undefined {
@@ -120,6 +121,7 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
       void socket.join([userRoom(user.id), ...groupIds.map(groupRoom)]);
       void this.reconcileGroupRooms(socket);
       const ttl = user.exp * 1000 - Date.now();
+      this.answerUnknownEvents(socket);
       const timer = setTimeout(
         () => socket.disconnect(true),
         Math.max(0, Math.min(ttl, MAX_TIMER_MS)),
@@ -297,21 +299,50 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
 
   @OnEvent(AuthEvents.TokenRevoked)
   async onTokenRevoked(event: TokenRevokedEvent): Promise<void> {
-    await this.disconnectWhere(event.userId, (user) => user.jti === event.jti);
+    await this.disconnectWhere(event.userId, (user) => user.jti === event.jti, 'token revoked');
   }
 
   @OnEvent(AuthEvents.PasswordChanged)
   async onPasswordChanged(event: PasswordChangedEvent): Promise<void> {
-    await this.disconnectWhere(event.userId, (user) => user.tokenVersion < event.tokenVersion);
+    await this.disconnectWhere(
+      event.userId,
+      (user) => user.tokenVersion < event.tokenVersion,
+      'token revoked (password changed)',
+    );
+  }
+
+  /** Says why before closing: an `exception` with the 401 body, then the disconnect. */
+  private endSession(
+    socket: { emit: ChatSocket['emit']; disconnect: (close?: boolean) => unknown },
+    reason: string,
+  ): void {
+    socket.emit('exception', { code: 401, message: '未授权或 token 无效', error: reason });
+    socket.disconnect(true);
+  }
+
+  /** An event this server does not know is answered (404 ack) rather than left hanging. */
+  private answerUnknownEvents(socket: ChatSocket): void {
+    socket.onAny((event: string, ...args: unknown[]) => {
+      if (KNOWN_EVENTS.has(event)) return;
+      const ack = args[args.length - 1];
+      if (typeof ack === 'function') {
+        (ack as (body: unknown) => void)({
+          code: 404,
+          message: '资源不存在',
+          error: `unknown event ${event}`,
+        });
+      }
+    });
   }
 
   private async disconnectWhere(
     userId: string,
     dead: (user: SocketData['user']) => boolean,
+    reason: string,
   ): Promise<void> {
     try {
       const sockets = await this.server.in(userRoom(userId)).fetchSockets();
-      for (const socket of sockets) if (dead(socket.data.user)) socket.disconnect(true);
+      for (const socket of sockets) if (dead(socket.data.user)) this.endSession(socket, reason);
     } catch (err) {
       this.logger.error({ err }, 'could not disconnect revoked sockets');
     }

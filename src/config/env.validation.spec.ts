@@ -1,4 +1,4 @@
-import { ConfigError, validateEnv } from './env.validation';
+import { ConfigError, DEFAULT_UPLOAD_TYPES, validateEnv } from './env.validation';
 
 describe('validateEnv', () => {
   it('applies the documented defaults', () => {
@@ -18,6 +18,9 @@ describe('validateEnv', () => {
       RATE_LIMIT_REGISTER: { count: 200, seconds: 600 },
       RATE_LIMIT_LOGIN: { count: 10, seconds: 900 },
       RATE_LIMIT_MESSAGES: { count: 1200, seconds: 60 },
+      UPLOAD_DIR: 'data/uploads',
+      UPLOAD_MAX_BYTES: 10 * 1024 * 1024,
+      UPLOAD_TYPES: DEFAULT_UPLOAD_TYPES,
     });
   });
 
@@ -66,6 +69,8 @@ describe('validateEnv', () => {
     ['GROUP_MAX_MEMBERS', { GROUP_MAX_MEMBERS: '1' }],
     ['RATE_LIMIT_LOGIN', { RATE_LIMIT_LOGIN: '10 per minute' }],
     ['RATE_LIMIT_MESSAGES', { RATE_LIMIT_MESSAGES: '0/60' }],
+    ['UPLOAD_TYPES', { UPLOAD_TYPES: 'image/png, not a type' }],
+    ['UPLOAD_MAX_BYTES', { UPLOAD_MAX_BYTES: 'huge' }],
   ])('names %s when its value is bad', (variable, raw) => {
     let error: unknown;
     try {

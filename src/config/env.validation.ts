@@ -23,6 +23,9 @@ export interface Env {
   RATE_LIMIT_REGISTER: RateLimit;
   RATE_LIMIT_LOGIN: RateLimit;
   RATE_LIMIT_MESSAGES: RateLimit;
+  UPLOAD_DIR: string;
+  UPLOAD_MAX_BYTES: number;
+  UPLOAD_TYPES: string[];
 }
 
 /** `count` events per `seconds`. */
@@ -159,6 +162,35 @@ function rate(raw: RawEnv, name: string, def: RateLimit): RateLimit {
   return { count, seconds };
 }
 
+export const DEFAULT_UPLOAD_TYPES = [
+  'image/png',
+  'image/jpeg',
+  'image/gif',
+  'image/webp',
+  'application/pdf',
+  'text/plain',
+  'application/zip',
+  'audio/mpeg',
+  'video/mp4',
+];
+
+function mimeList(raw: RawEnv): string[] {
+  const value = str(raw, 'UPLOAD_TYPES');
+  if (value === undefined) return DEFAULT_UPLOAD_TYPES;
+  const types = value
+    .split(',')
+    .map((t) => t.trim().toLowerCase())
+    .filter(Boolean);
+  const bad = types.find((t) => !/^[a-z0-9][a-z0-9.+-]*\/[a-z0-9][a-z0-9.+-]*$/.test(t));
+  if (bad !== undefined || types.length === 0) {
+    throw new ConfigError(
+      'UPLOAD_TYPES',
+      `must be a comma-separated list of MIME types (bad: "${bad ?? value}")`,
+    );
+  }
+  return types;
+}
+
 export function validateEnv(raw: RawEnv): Env {
   const NODE_ENV = oneOf<NodeEnv>(raw, 'NODE_ENV', 'development', [
     'development',
@@ -189,6 +221,9 @@ export function validateEnv(raw: RawEnv): Env {
     RATE_LIMIT_REGISTER: rate(raw, 'RATE_LIMIT_REGISTER', { count: 200, seconds: 600 }),
     RATE_LIMIT_LOGIN: rate(raw, 'RATE_LIMIT_LOGIN', { count: 10, seconds: 900 }),
     RATE_LIMIT_MESSAGES: rate(raw, 'RATE_LIMIT_MESSAGES', { count: 1200, seconds: 60 }),
+    UPLOAD_DIR: str(raw, 'UPLOAD_DIR') ?? 'data/uploads',
+    UPLOAD_MAX_BYTES: size(raw, 'UPLOAD_MAX_BYTES', 10 * 1024 * 1024, 1024 * 1024 * 1024),
+    UPLOAD_TYPES: mimeList(raw),
   };
 }
 

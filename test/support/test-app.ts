@@ -64,6 +64,7 @@ export async function freshDatabase(
 /** Boots the real AppModule, configured exactly as `main.ts` does, on a random local port. */
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const db = await freshDatabase(options.databaseUrl);
+  const uploads = mkdtempSync(join(tmpdir(), 'im-uploads-'));
   const overridden = Object.keys(options.env ?? {});
   const saved = Object.fromEntries(overridden.map((k) => [k, process.env[k]]));
   Object.assign(process.env, {
@@ -72,6 +73,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     JWT_SECRET: TEST_JWT_SECRET,
     BCRYPT_ROUNDS: '4',
     LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'silent',
+    UPLOAD_DIR: uploads,
     ...options.env,
   });
   const { AppModule } = await import('../../src/app.module');
@@ -96,6 +98,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     close: async () => {
       await app.close();
       await db.drop();
+      rmSync(uploads, { recursive: true, force: true });
       for (const key of overridden) {
         if (saved[key] === undefined) delete process.env[key];
         else process.env[key] = saved[key];

@@ -45,6 +45,7 @@ export class RegisterDto {
   password: string;
 
   @ApiPropertyOptional({
+    type: String,
     example: '+8613800138000',
     nullable: true,
     description: '+ and 6-15 digits',

@@ -55,14 +55,18 @@ class ContentForType implements ValidatorConstraintInterface {
 
 /** A conversation: the peer of a private chat or a group. */
 export class ConversationTargetDto {
-  @ApiPropertyOptional({ format: 'uuid', description: 'The other user (private chat)' })
+  @ApiPropertyOptional({
+    type: String,
+    format: 'uuid',
+    description: 'The other user (private chat)',
+  })
   @ValidateIf((o: ConversationTargetDto) => o.receiver_id != null || o.group_id == null)
   @Lower()
   @IsUUID('all', { message: 'receiver_id must be a UUID' })
   @Validate(ExactlyOneTarget)
   receiver_id?: string | null;
 
-  @ApiPropertyOptional({ format: 'uuid', description: 'The group (group chat)' })
+  @ApiPropertyOptional({ type: String, format: 'uuid', description: 'The group (group chat)' })
   @ValidateIf((o: ConversationTargetDto) => o.group_id != null)
   @Lower()
   @IsUUID('all', { message: 'group_id must be a UUID' })

@@ -33,7 +33,7 @@ export function ApiEnvelope(model: Type<unknown> | null, description = 'Success'
 }
 
 const EXAMPLES: Partial<Record<ErrorCode, string>> = {
-  [ErrorCode.BadRequest]: 'email must be an email',
+  [ErrorCode.BadRequest]: 'name must be a string (names the field and the rule)',
   [ErrorCode.Unauthorized]: 'invalid or missing token',
   [ErrorCode.LoginFailed]: '邮箱或密码错误',
   [ErrorCode.Forbidden]: 'not a member of this group',

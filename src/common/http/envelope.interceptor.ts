@@ -1,4 +1,10 @@
-import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
+import {
+  CallHandler,
+  ExecutionContext,
+  Injectable,
+  NestInterceptor,
+  StreamableFile,
+} from '@nestjs/common';
 import { map, Observable } from 'rxjs';
 
 export interface Envelope<T> {
@@ -16,6 +22,9 @@ export function envelope<T>(data: T): Envelope<T> {
 export class EnvelopeInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (context.getType() !== 'http') return next.handle();
-    return next.handle().pipe(map((data: unknown) => envelope(data)));
+    // Files are sent as themselves; everything else in the envelope.
+    return next
+      .handle()
+      .pipe(map((data: unknown) => (data instanceof StreamableFile ? data : envelope(data))));
   }
 }

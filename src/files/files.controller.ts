@@ -1,0 +1,64 @@
+import {
+  Controller,
+  Get,
+  Header,
+  HttpCode,
+  HttpStatus,
+  Param,
+  Post,
+  Res,
+  StreamableFile,
+  UploadedFile,
+  UseInterceptors,
+} from '@nestjs/common';
+import { FileInterceptor } from '@nestjs/platform-express';
+import { ApiBody, ApiConsumes, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { ApiAuth, ApiEnvelope, ApiErrors } from '../common/decorators/api-envelope.decorator';
+import { Public } from '../common/decorators/public.decorator';
+import { ErrorCode } from '../common/errors/error-code';
+import { UploadBodyDto, UploadedFileDto } from './dto/uploaded-file.dto';
+import { FilesService, IncomingFile } from './files.service';
+
+@ApiTags('files')
+@Controller()
+export class FilesController {
+  constructor(private readonly files: FilesService) {}
+
+  @Post('upload')
+  @HttpCode(HttpStatus.OK)
+  @ApiAuth()
+  @UseInterceptors(FileInterceptor('file'))
+  @ApiConsumes('multipart/form-data')
+  @ApiBody({ type: UploadBodyDto })
+  @ApiOperation({
+    summary: 'Upload a file (multipart field `file`)',
+    description: 'Size and type limits come from UPLOAD_MAX_BYTES and UPLOAD_TYPES.',
+  })
+  @ApiEnvelope(UploadedFileDto)
+  @ApiErrors(ErrorCode.BadRequest, ErrorCode.PayloadTooLarge)
+  upload(@UploadedFile() file: IncomingFile | undefined): Promise<UploadedFileDto> {
+    return this.files.upload(file);
+  }
+
+  @Public()
+  @Get('files/:name')
+  @Header('X-Content-Type-Options', 'nosniff')
+  @Header('Cache-Control', 'public, max-age=31536000, immutable')
+  @ApiProduces('application/octet-stream')
+  @ApiOperation({ summary: 'Download an uploaded file (the url returned by /upload)' })
+  @ApiErrors(ErrorCode.NotFound)
+  async download(
+    @Param('name') name: string,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<StreamableFile> {
+    const file = await this.files.open(name);
+    const inline = file.mime.startsWith('image/');
+    res.setHeader('Content-Security-Policy', "default-src 'none'; sandbox");
+    return new StreamableFile(file.stream, {
+      type: file.mime,
+      length: file.size,
+      disposition: inline ? 'inline' : `attachment; filename="${name}"`,
+    });
+  }
+}
