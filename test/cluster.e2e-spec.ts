@@ -1,6 +1,7 @@
 import { createTestApp, freshDatabase, onMysql, TestApp } from './support/test-app';
 import { bearer, registerUser, TestUser } from './support/users';
 import { ClientSocket, connect, emitAck, Recorder, settle, waitForEvent } from './support/sockets';
+import { TcpProxy } from './support/tcp-proxy';
 
 /**
  * Two instances of the real application on two ports, one MariaDB database, one Redis: what a
@@ -13,12 +14,17 @@ describeCluster('Two instances on Redis (e2e)', () => {
   let a: TestApp;
   let b: TestApp;
   let dropDb: () => Promise<void>;
+  let redisProxy: TcpProxy;
   const sockets: ClientSocket[] = [];
 
   beforeAll(async () => {
     const db = await freshDatabase();
     dropDb = db.drop;
-    const env = { REDIS_URL: redisUrl!, RATE_LIMIT_MESSAGES: '30/60' };
+    // Redis is reached through a proxy the last test cuts and restores.
+    const redis = new URL(redisUrl!);
+    redisProxy = await new TcpProxy(redis.hostname, Number(redis.port || 6379)).start();
+    redis.host = `127.0.0.1:${redisProxy.port}`;
+    const env = { REDIS_URL: redis.toString(), RATE_LIMIT_MESSAGES: '30/60' };
     a = await createTestApp({ databaseUrl: db.url, env });
     b = await createTestApp({ databaseUrl: db.url, env });
   });
@@ -26,9 +32,11 @@ describeCluster('Two instances on Redis (e2e)', () => {
     for (const s of sockets.splice(0)) s.disconnect();
   });
   afterAll(async () => {
+    await redisProxy.restore();
     await a.close();
     await b.close();
     await dropDb();
+    await redisProxy.stop();
   });
 
   const on = async (app: TestApp, user: TestUser) => {
@@ -230,5 +238,45 @@ describeCluster('Two instances on Redis (e2e)', () => {
       .set(bearer(y.token))
       .expect(200);
     expect(empty.body.data).toEqual({ messages: [], has_more: false, watermark: after });
+  });
+
+  it('degrades to single-instance delivery while Redis is down and recovers when it returns', async () => {
+    const [x, y, z] = [
+      await registerUser(a.http),
+      await registerUser(a.http),
+      await registerUser(b.http),
+    ];
+    const [yOnA, zOnB] = [await on(a, y), await on(b, z)];
+    const [ry, rz] = [new Recorder(yOnA, ['message:new']), new Recorder(zOnB, ['message:new'])];
+    await redisProxy.cut();
+    await settle(200);
+    // Same instance: still delivered; the API still answers (limits count per instance meanwhile).
+    await a.http
+      .post('/api/v1/chat/message')
+      .set(bearer(x.token))
+      .send({ type: 'text', content: 'local', receiver_id: y.user_id })
+      .expect(200);
+    await ry.waitFor((r) => r.of('message:new').length === 1);
+    const ready = await a.http.get('/health/ready');
+    expect(ready.status).toBe(503);
+    expect(ready.body.error).toBe('redis unavailable');
+    await a.http.get(`/api/v1/user/${z.user_id}`).set(bearer(x.token)).expect(200);
+
+    await redisProxy.restore();
+    let back = false;
+    for (let i = 0; i < 60 && !back; i += 1) {
+      back =
+        (await a.http.get('/health/ready')).status === 200 &&
+        (await b.http.get('/health/ready')).status === 200;
+      if (!back) await settle(250);
+    }
+    expect(back).toBe(true);
+    await settle(500); // the subscriber renews its subscriptions after reconnecting
+    await a.http
+      .post('/api/v1/chat/message')
+      .set(bearer(x.token))
+      .send({ type: 'text', content: 'across again', receiver_id: z.user_id })
+      .expect(200);
+    await rz.waitFor((r) => r.of('message:new').length === 1, 5000);
   });
 });

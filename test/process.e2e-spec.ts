@@ -4,6 +4,7 @@ import { AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import request from 'supertest';
+import { connect, waitForEvent } from './support/sockets';
 
 /** These tests start `src/main.ts` as a real process, the way `npm start` does. */
 const ROOT = resolve(__dirname, '..');
@@ -136,7 +137,7 @@ describe('The process (e2e)', () => {
     }
   });
 
-  it('finishes in-flight requests on SIGTERM and exits 0', async () => {
+  it('finishes in-flight requests on SIGTERM, closes sockets cleanly and exits 0', async () => {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     const proc = start({
@@ -147,6 +148,17 @@ describe('The process (e2e)', () => {
       LOG_LEVEL: 'warn',
     });
     await waitReady(url, proc);
+    const password = 'password-123';
+    await request(url)
+      .post('/api/v1/register')
+      .send({ username: 'sock', email: 'sock@example.com', password })
+      .expect(200);
+    const login = await request(url)
+      .post('/api/v1/login')
+      .send({ email: 'sock@example.com', password })
+      .expect(200);
+    const socket = await connect(url, login.body.data.token);
+    const closed = waitForEvent<string>(socket, 'disconnect', 15_000);
     const inFlight = request(url)
       .post('/api/v1/register')
       .send({ username: 'drain', email: 'drain@example.com', password: 'password-123' })
@@ -154,6 +166,7 @@ describe('The process (e2e)', () => {
     await new Promise((r) => setTimeout(r, 150));
     proc.child.kill('SIGTERM');
     expect(await inFlight).toBe(200);
+    expect(await closed).toBe('io server disconnect');
     expect(await proc.exited).toBe(0);
   });
 });

@@ -21,7 +21,9 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
   }
 
   override handleRequest<TUser>(err: unknown, user: TUser, info: unknown): TUser {
-    if (err) throw err instanceof Error ? err : AppException.unauthorized();
+    // Errors from the token check (e.g. the database is down) pass through to the filter.
+    // (Not `instanceof Error`: errors raised inside Node's own modules may come from another realm.)
+    if (err) throw typeof err === 'object' ? (err as Error) : AppException.unauthorized();
     if (!user) throw AppException.unauthorized(reasonFrom(info));
     return user;
   }

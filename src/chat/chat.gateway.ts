@@ -1,4 +1,4 @@
-import { Inject, Logger, UseFilters, UsePipes } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Logger, UseFilters, UsePipes } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
 import {
   ConnectedSocket,
@@ -74,7 +74,9 @@ export function handshakeToken(handshake: Socket['handshake']): string | undefin
 @WebSocketGateway({ path: '/api/v1/ws', serveClient: false })
 @UsePipes(createValidationPipe())
 @UseFilters(WsExceptionFilter)
-export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect {
+export class ChatGateway
+  implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect, BeforeApplicationShutdown
+{
   @WebSocketServer() server: ChatServer;
   private readonly logger = new Logger(ChatGateway.name);
   /** Per-socket state that must not travel with socket.data (timers are not JSON). */
@@ -92,6 +94,11 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
     private readonly presence: PresenceService,
     @Inject(chatConfig.KEY) private readonly config: ChatConfig,
   ) {}
+
+  /** Shutdown: tell this instance's clients with a proper disconnect, so they reconnect elsewhere. */
+  beforeApplicationShutdown(): void {
+    this.server?.local.disconnectSockets(true);
+  }
 
   afterInit(server: ChatServer): void {
     server.use((socket, next) => {

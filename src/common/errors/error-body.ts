@@ -35,9 +35,19 @@ const UNAVAILABLE_ERRNOS = new Set([
 ]);
 
 function isDatabaseUnavailable(err: unknown): boolean {
-  const e = err as { code?: unknown; driverError?: { code?: unknown }; fatal?: unknown };
+  const e = err as {
+    code?: unknown;
+    fatal?: unknown;
+    message?: unknown;
+    driverError?: { code?: unknown; fatal?: unknown; message?: unknown };
+  };
   const code = typeof e?.code === 'string' ? e.code : e?.driverError?.code;
-  return typeof code === 'string' && UNAVAILABLE_ERRNOS.has(code);
+  if (typeof code === 'string' && UNAVAILABLE_ERRNOS.has(code)) return true;
+  // mysql2: the connection died under the query (fatal), or a dead pooled connection was used.
+  if (e?.fatal === true || e?.driverError?.fatal === true) return true;
+  const raw = e?.driverError?.message ?? e?.message;
+  const message = typeof raw === 'string' ? raw : '';
+  return /closed state|Connection lost|connect ETIMEDOUT|Pool is closed/i.test(message);
 }
 
 function httpExceptionDetail(exception: HttpException): string {

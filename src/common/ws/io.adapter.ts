@@ -36,6 +36,12 @@ export class ConfiguredIoAdapter extends IoAdapter {
         retryStrategy: (times) => Math.min(times * 200, 2000),
       });
       sub.on('error', () => undefined); // reported by the pub client
+      // The adapter does not wait for these on close; a closed connection must not reject unhandled.
+      for (const method of ['punsubscribe', 'unsubscribe'] as const) {
+        const original = sub[method].bind(sub) as (...args: unknown[]) => Promise<unknown>;
+        (sub as unknown as Record<string, unknown>)[method] = (...args: unknown[]) =>
+          original(...args).catch(() => 0);
+      }
       const publish = pub.publish.bind(pub);
       let warned = 0;
       pub.publish = (channel: string, message: string | Buffer) =>
