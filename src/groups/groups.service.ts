@@ -253,12 +253,12 @@ export class GroupsService {
 
   /** Owner removes anyone but themself; an admin removes plain members. */
   async removeMember(actorId: string, groupId: string, targetId: string): Promise<null> {
-    if (targetId === actorId) {
-      throw AppException.badRequest('to leave a group use POST /group/:group_id/leave');
-    }
     await this.tx.run(async (m) => {
       await this.lockGroup(m, groupId);
       const actorRole = await this.requireRole(m, groupId, actorId, MANAGERS);
+      if (targetId === actorId) {
+        throw AppException.badRequest('to leave a group use POST /group/:group_id/leave');
+      }
       const target = await m.findOne(GroupMember, { where: { groupId, userId: targetId } });
       if (!target) throw AppException.notFound('user is not a member of this group');
       if (target.role === 'owner') throw AppException.forbidden('the owner cannot be removed');
@@ -325,11 +325,12 @@ export class GroupsService {
     targetId: string,
     role: 'admin' | 'member',
   ): Promise<MemberRoleDto> {
-    if (targetId === actorId)
-      throw AppException.badRequest('the owner cannot change their own role');
     const changed = await this.tx.run(async (m) => {
       await this.lockGroup(m, groupId);
       await this.requireRole(m, groupId, actorId, ['owner']);
+      if (targetId === actorId) {
+        throw AppException.badRequest('the owner cannot change their own role');
+      }
       const target = await m.findOne(GroupMember, { where: { groupId, userId: targetId } });
       if (!target) throw AppException.notFound('user is not a member of this group');
       if (target.role === role) return false;
