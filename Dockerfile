@@ -23,7 +23,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends python3 make g+
   && apt-get purge -y python3 make g++ && apt-get autoremove -y \
   && rm -rf /var/lib/apt/lists/*
 COPY --from=build /app/dist ./dist
-RUN mkdir -p /app/data && chown -R node:node /app/data
+RUN mkdir -p /app/data/uploads && chown -R node:node /app/data
 USER node
 EXPOSE 3000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s \
