@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { Module, RequestMethod } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
@@ -51,7 +51,11 @@ import { UsersModule } from './users/users.module';
     }),
     LoggerModule.forRootAsync({
       inject: [appConfig.KEY],
-      useFactory: (config: AppConfig) => ({ pinoHttp: pinoHttpOptions(config.logLevel) }),
+      useFactory: (config: AppConfig) => ({
+        pinoHttp: pinoHttpOptions(config.logLevel),
+        // Every route, in the path syntax of Express 5 (the default '*' logs a legacy warning).
+        forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }],
+      }),
     }),
     TypeOrmModule.forRootAsync({
       inject: [databaseConfig.KEY],
