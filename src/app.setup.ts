@@ -20,7 +20,8 @@ export function configureApp(app: NestExpressApplication): void {
 
   app.useLogger(app.get(Logger));
   app.flushLogs();
-  app.set('trust proxy', 'loopback');
+  // Client IPs (rate limits, logs) from X-Forwarded-For only through the proxies configured.
+  app.set('trust proxy', config.trustProxy);
   app.disable('x-powered-by');
   // Security headers; the CSP is relaxed only as far as the Swagger UI at /docs needs.
   app.use(

@@ -1,6 +1,7 @@
 import { ReadMark } from '../src/chat/read-mark.entity';
 import { Message } from '../src/chat/message.entity';
-import { createTestApp, TestApp } from './support/test-app';
+import { nextMessageId } from '../src/chat/chat.service';
+import { createTestApp, onMysql, TestApp } from './support/test-app';
 import { bearer, registerUser, TestUser } from './support/users';
 import { ClientSocket, connect, emitAck, Recorder, settle } from './support/sockets';
 
@@ -594,6 +595,42 @@ describe('Chat over HTTP and sockets (e2e)', () => {
   });
 
   describe('GET /api/v1/chat/sync', () => {
+    (onMysql ? it : it.skip)(
+      'never skips a message that commits late in another conversation',
+      async () => {
+        const [me, p1, p2] = [
+          await registerUser(t.http),
+          await registerUser(t.http),
+          await registerUser(t.http),
+        ];
+        const first = await send(p1, { type: 'text', content: 'start', receiver_id: me.user_id });
+        await send(p2, { type: 'text', content: 'start', receiver_id: me.user_id });
+        // A send to me from p2 takes its id now but is still committing...
+        const mysql = await import('mysql2/promise');
+        const conn = await mysql.createConnection(t.databaseUrl);
+        const lateId = nextMessageId('');
+        const [a, b] = [me.user_id, p2.user_id].sort();
+        await conn.beginTransaction();
+        await conn.query(
+          'INSERT INTO messages (id, conversation_key, type, content, sender_id, receiver_id, created_at) VALUES (?, ?, ?, ?, ?, ?, NOW(3))',
+          [lateId, `p:${a}:${b}`, 'text', 'late', p2.user_id, me.user_id],
+        );
+        // ...while a newer message of another conversation commits at once.
+        const quick = await send(p1, { type: 'text', content: 'quick', receiver_id: me.user_id });
+        const sync = as(me)
+          .get('/chat/sync', { after: first.message_id })
+          .then((r) => r);
+        await new Promise((r) => setTimeout(r, 300));
+        await conn.commit();
+        await conn.end();
+        const res = await sync;
+        const ids = res.body.data.messages.map((m: { message_id: string }) => m.message_id);
+        expect(ids).toContain(lateId);
+        expect(ids.indexOf(lateId)).toBeLessThan(ids.indexOf(quick.message_id));
+        expect(res.body.data.watermark).toBe(quick.message_id);
+      },
+    );
+
     it('returns every newer message of all my conversations, oldest first, page by page', async () => {
       const [me, p1, owner, stranger] = await Promise.all(
         [0, 1, 2, 3].map(() => registerUser(t.http)),

@@ -37,6 +37,19 @@ describe('Abuse limits and HTTP hardening (e2e)', () => {
     expect(Number(last.headers['retry-after'])).toBeGreaterThan(0);
   });
 
+  it('counts parallel password guesses too', async () => {
+    const statuses = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        t.http
+          .post('/api/v1/login')
+          .send({ email: 'parallel@example.com', password: 'guess-guess' }),
+      ),
+    );
+    const codes = statuses.map((r) => r.status).sort();
+    expect(codes.filter((c) => c === 401)).toHaveLength(3);
+    expect(codes.filter((c) => c === 429)).toHaveLength(7);
+  });
+
   it('blocks an email+IP after repeated failed logins, even with the right password; other emails are unaffected', async () => {
     const res = await t.http
       .post('/api/v1/login')
@@ -60,7 +73,7 @@ describe('Abuse limits and HTTP hardening (e2e)', () => {
     expect(right.body).toMatchObject({
       code: 429,
       message: '请求过于频繁',
-      error: expect.stringMatching(/failed logins/),
+      error: expect.stringMatching(/login attempts/),
     });
     expect(right.headers['retry-after']).toBeDefined();
     await t.http

@@ -37,7 +37,7 @@ describe('AuthService', () => {
         { provide: EventEmitter2, useValue: new EventEmitter2() },
         {
           provide: RateLimitService,
-          useValue: { consume: jest.fn(), assertLoginAllowed: jest.fn(), loginFailed: jest.fn() },
+          useValue: { consume: jest.fn(), loginAttempt: jest.fn() },
         },
       ],
     }).compile();

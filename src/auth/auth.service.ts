@@ -57,16 +57,13 @@ export class AuthService {
     };
   }
 
-  /** Failed logins are limited per email and `clientIp`. */
+  /** Login attempts are limited per email and `clientIp`. */
   async login(dto: LoginDto, clientIp: string): Promise<LoginResultDto> {
     const limitKey = `${dto.email}|${clientIp}`;
-    await this.rateLimit.assertLoginAllowed(limitKey);
+    await this.rateLimit.loginAttempt(limitKey);
     const user = await this.users.findWithPasswordByEmail(dto.email);
     const ok = await bcrypt.compare(dto.password, user?.passwordHash ?? this.dummyHash);
-    if (!user || !ok) {
-      await this.rateLimit.loginFailed(limitKey);
-      throw LOGIN_FAILED;
-    }
+    if (!user || !ok) throw LOGIN_FAILED;
     return {
       ...(await this.issueToken(user)),
       user: { user_id: user.id, username: user.username, email: user.email },

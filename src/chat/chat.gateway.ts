@@ -95,9 +95,15 @@ export class ChatGateway
     @Inject(chatConfig.KEY) private readonly config: ChatConfig,
   ) {}
 
-  /** Shutdown: tell this instance's clients with a proper disconnect, so they reconnect elsewhere. */
-  beforeApplicationShutdown(): void {
-    this.server?.local.disconnectSockets(true);
+  /**
+   * Shutdown: close this instance's connections cleanly (a WebSocket close, not a reset). It is
+   * a transport close, so clients reconnect by themselves, to another instance.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    if (!this.server) return;
+    for (const socket of await this.server.local.fetchSockets()) {
+      (socket as unknown as ChatSocket).conn?.close();
+    }
   }
 
   afterInit(server: ChatServer): void {
@@ -130,7 +136,7 @@ export class ChatGateway
       const ttl = user.exp * 1000 - Date.now();
       this.answerUnknownEvents(socket);
       const timer = setTimeout(
-        () => socket.disconnect(true),
+        () => this.endSession(socket, 'token expired'),
         Math.max(0, Math.min(ttl, MAX_TIMER_MS)),
       );
       timer.unref();
@@ -170,6 +176,8 @@ export class ChatGateway
       await this.users
         .setLastSeen(user.id, at)
         .catch((err: unknown) => this.logger.warn({ err }, 'could not record last_seen_at'));
+      // A quick reconnect (a page reload) may have brought the user back meanwhile.
+      if (await this.presence.isOnline(user.id)) return;
       await this.announcePresence(user.id, false, at);
     });
   }
@@ -255,6 +263,8 @@ export class ChatGateway
   onMemberAdded(event: GroupMemberAddedEvent): void {
     this.safely('group:member_added', () => {
       const room = groupRoom(event.groupId);
+      // Local sockets at once (also while Redis is down), the other instances through the adapter.
+      this.server.local.in(event.userIds.map(userRoom)).socketsJoin(room);
       this.server.in(event.userIds.map(userRoom)).socketsJoin(room);
       for (const userId of event.userIds) {
         this.server.to(room).emit('group:member_added', {
@@ -276,6 +286,7 @@ export class ChatGateway
         actor_id: event.actorId,
         reason: event.reason,
       });
+      this.server.local.in(userRoom(event.userId)).socketsLeave(room);
       this.server.in(userRoom(event.userId)).socketsLeave(room);
     });
   }
@@ -300,6 +311,7 @@ export class ChatGateway
       this.server
         .to([room, ...event.memberIds.map(userRoom)])
         .emit('group:deleted', { group_id: event.groupId, actor_id: event.actorId });
+      this.server.local.in(room).socketsLeave(room);
       this.server.in(room).socketsLeave(room);
     });
   }
@@ -347,11 +359,15 @@ export class ChatGateway
     dead: (user: SocketData['user']) => boolean,
     reason: string,
   ): Promise<void> {
+    // This instance's sockets first and always; the other instances through the adapter.
+    for (const socket of await this.server.local.in(userRoom(userId)).fetchSockets()) {
+      if (dead(socket.data.user)) this.endSession(socket, reason);
+    }
     try {
       const sockets = await this.server.in(userRoom(userId)).fetchSockets();
       for (const socket of sockets) if (dead(socket.data.user)) this.endSession(socket, reason);
     } catch (err) {
-      this.logger.error({ err }, 'could not disconnect revoked sockets');
+      this.logger.warn({ err }, 'could not reach other instances to close revoked sockets');
     }
   }
 

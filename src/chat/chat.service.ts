@@ -401,17 +401,33 @@ export class ChatService {
    * `after`, oldest first, with the watermark for the next call.
    */
   async sync(userId: string, query: SyncQueryDto): Promise<SyncDto> {
+    const start = Date.now();
     const [peers, groupIds] = await Promise.all([
       this.privatePeers(userId),
       this.groups.groupIdsOf(userId),
     ]);
     const keys = [...peers.map((p) => privateKey(userId, p)), ...groupIds.map(groupKey)];
     if (keys.length === 0) return { messages: [], has_more: false, watermark: query.after ?? null };
-    let rows = await this.messages.find({
-      where: { conversationKey: In(keys), ...(query.after ? { id: MoreThan(query.after) } : {}) },
-      order: { id: 'ASC' },
-      take: query.limit + 1,
-    });
+    // Ids follow commit order within a conversation, not across conversations: a message of
+    // another conversation may still be committing with a smaller id. So a page stops at the
+    // time of the request, and when it reaches into the last SYNC_SETTLE_MS it is read again
+    // once those commits have landed. Newer messages reach the (connected) client live.
+    const horizon = idFloor(new Date(start));
+    const page = () =>
+      this.messages
+        .createQueryBuilder('m')
+        .where('m.conversation_key IN (:...keys)', { keys })
+        .andWhere('m.id > :after', { after: query.after ?? '' })
+        .andWhere('m.id < :horizon', { horizon })
+        .orderBy('m.id', 'ASC')
+        .take(query.limit + 1)
+        .getMany();
+    let rows = await page();
+    const newest = rows[Math.min(rows.length, query.limit) - 1];
+    if (newest && idTime(newest.id) > start - SYNC_SETTLE_MS) {
+      await new Promise((r) => setTimeout(r, start + SYNC_SETTLE_MS - Date.now()));
+      rows = await page();
+    }
     const hasMore = rows.length > query.limit;
     if (hasMore) rows = rows.slice(0, query.limit);
     return {
@@ -444,6 +460,14 @@ export class ChatService {
     ]);
     return [...asA.map((c) => c.userB!), ...asB.map((c) => c.userA!)];
   }
+}
+
+/** How long a message transaction may take to commit after its id was taken. */
+const SYNC_SETTLE_MS = 1000;
+
+/** The millisecond timestamp of a UUIDv7. */
+export function idTime(id: string): number {
+  return parseInt(id.replace(/-/g, '').slice(0, 12), 16);
 }
 
 /** The smallest UUIDv7 string of a millisecond: every message sent at or after `at` sorts above it. */

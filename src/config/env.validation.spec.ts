@@ -21,6 +21,7 @@ describe('validateEnv', () => {
       UPLOAD_DIR: 'data/uploads',
       UPLOAD_MAX_BYTES: 10 * 1024 * 1024,
       UPLOAD_TYPES: DEFAULT_UPLOAD_TYPES,
+      TRUST_PROXY: 'loopback',
     });
   });
 
@@ -71,6 +72,8 @@ describe('validateEnv', () => {
     ['RATE_LIMIT_MESSAGES', { RATE_LIMIT_MESSAGES: '0/60' }],
     ['UPLOAD_TYPES', { UPLOAD_TYPES: 'image/png, not a type' }],
     ['UPLOAD_MAX_BYTES', { UPLOAD_MAX_BYTES: 'huge' }],
+    ['UPLOAD_TYPES', { UPLOAD_TYPES: 'image/svg+xml' }],
+    ['TRUST_PROXY', { TRUST_PROXY: 'everyone' }],
   ])('names %s when its value is bad', (variable, raw) => {
     let error: unknown;
     try {

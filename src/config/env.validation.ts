@@ -26,6 +26,7 @@ export interface Env {
   UPLOAD_DIR: string;
   UPLOAD_MAX_BYTES: number;
   UPLOAD_TYPES: string[];
+  TRUST_PROXY: boolean | number | string;
 }
 
 /** `count` events per `seconds`. */
@@ -181,14 +182,35 @@ function mimeList(raw: RawEnv): string[] {
     .split(',')
     .map((t) => t.trim().toLowerCase())
     .filter(Boolean);
-  const bad = types.find((t) => !/^[a-z0-9][a-z0-9.+-]*\/[a-z0-9][a-z0-9.+-]*$/.test(t));
+  const bad = types.find((t) => !DEFAULT_UPLOAD_TYPES.includes(t));
   if (bad !== undefined || types.length === 0) {
     throw new ConfigError(
       'UPLOAD_TYPES',
-      `must be a comma-separated list of MIME types (bad: "${bad ?? value}")`,
+      `must be a comma-separated subset of ${DEFAULT_UPLOAD_TYPES.join(',')} (bad: "${bad ?? value}")`,
     );
   }
   return types;
+}
+
+/** Express's `trust proxy`: false, a hop count, or addresses/subnets/keywords. */
+function trustProxy(raw: RawEnv): boolean | number | string {
+  const value = str(raw, 'TRUST_PROXY');
+  if (value === undefined) return 'loopback';
+  if (value === 'false') return false;
+  if (/^\d{1,2}$/.test(value)) return Number(value);
+  const parts = value.split(',').map((p) => p.trim());
+  const ok = parts.every(
+    (p) =>
+      ['loopback', 'linklocal', 'uniquelocal'].includes(p) ||
+      /^[0-9a-fA-F.:]+(\/\d{1,3})?$/.test(p),
+  );
+  if (!ok) {
+    throw new ConfigError(
+      'TRUST_PROXY',
+      'must be false, a hop count, or comma-separated addresses/subnets (loopback, 10.0.0.0/8, ...)',
+    );
+  }
+  return parts.join(',');
 }
 
 export function validateEnv(raw: RawEnv): Env {
@@ -222,8 +244,9 @@ export function validateEnv(raw: RawEnv): Env {
     RATE_LIMIT_LOGIN: rate(raw, 'RATE_LIMIT_LOGIN', { count: 10, seconds: 900 }),
     RATE_LIMIT_MESSAGES: rate(raw, 'RATE_LIMIT_MESSAGES', { count: 1200, seconds: 60 }),
     UPLOAD_DIR: str(raw, 'UPLOAD_DIR') ?? 'data/uploads',
-    UPLOAD_MAX_BYTES: size(raw, 'UPLOAD_MAX_BYTES', 10 * 1024 * 1024, 1024 * 1024 * 1024),
+    UPLOAD_MAX_BYTES: size(raw, 'UPLOAD_MAX_BYTES', 10 * 1024 * 1024, 100 * 1024 * 1024),
     UPLOAD_TYPES: mimeList(raw),
+    TRUST_PROXY: trustProxy(raw),
   };
 }
 

@@ -44,7 +44,6 @@ export class FilesController {
   @Public()
   @Get('files/:name')
   @Header('X-Content-Type-Options', 'nosniff')
-  @Header('Cache-Control', 'public, max-age=31536000, immutable')
   @ApiProduces('application/octet-stream')
   @ApiOperation({ summary: 'Download an uploaded file (the url returned by /upload)' })
   @ApiErrors(ErrorCode.NotFound)
@@ -55,6 +54,8 @@ export class FilesController {
     const file = await this.files.open(name);
     const inline = file.mime.startsWith('image/');
     res.setHeader('Content-Security-Policy', "default-src 'none'; sandbox");
+    // Only a file found is cacheable (stored names never change content).
+    res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
     return new StreamableFile(file.stream, {
       type: file.mime,
       length: file.size,

@@ -91,7 +91,8 @@ export class FilesService {
 function displayName(original: string, ext: string): string {
   const base = (original ?? '').split(/[\\/]/).pop() ?? '';
   const clean = [...base]
-    .filter((ch) => ch.charCodeAt(0) > 0x1f && ch !== '\u007f' && !'"<>|:*?'.includes(ch))
+    // No control or format characters (bidi overrides could disguise the extension).
+    .filter((ch) => !/[\p{Cc}\p{Cf}]/u.test(ch) && !'"<>|:*?'.includes(ch))
     .join('')
     .trim()
     .slice(0, 200);

@@ -35,7 +35,7 @@ class ResilientStorage implements ThrottlerStorage {
 /**
  * Abuse limits over @nestjs/throttler's storage (Redis when REDIS_URL is set, so every
  * instance shares the counters). One budget per name and key: registrations per IP, messages
- * per user (REST and socket alike), failed logins per email and IP.
+ * per user (REST and socket alike), login attempts per email and IP.
  */
 @Injectable()
 export class RateLimitService {
@@ -64,33 +64,20 @@ export class RateLimitService {
     if (record.isBlocked) throw tooMany(name, record.timeToBlockExpire);
   }
 
-  /** 429 while this email+IP is blocked after too many failed logins; counts nothing. */
-  async assertLoginAllowed(key: string): Promise<void> {
-    const { seconds } = this.config.login;
-    const record = await this.storage.increment(
-      `im:login-block:${key}`,
-      seconds * 1000,
-      Number.MAX_SAFE_INTEGER,
-      seconds * 1000,
-      'login',
-    );
-    if (record.isBlocked) throw tooMany('login', record.timeToBlockExpire);
-  }
-
-  /** Counts a failed login; past the limit the email+IP is blocked for the window. */
-  async loginFailed(key: string): Promise<void> {
+  /**
+   * Counts a login attempt for this email+IP before the password is checked (atomically, so
+   * parallel guesses are counted too); past the limit the pair is blocked for the window.
+   */
+  async loginAttempt(key: string): Promise<void> {
     const { count, seconds } = this.config.login;
     const ms = seconds * 1000;
-    const failures = await this.storage.increment(`im:login-fail:${key}`, ms, count, ms, 'login');
-    if (failures.totalHits >= count || failures.isBlocked) {
-      // limit 0: the block key is blocked at once, for the window.
-      await this.storage.increment(`im:login-block:${key}`, ms, 0, ms, 'login');
-    }
+    const record = await this.storage.increment(`im:login:${key}`, ms, count, ms, 'login');
+    if (record.isBlocked) throw tooMany('login', record.timeToBlockExpire);
   }
 }
 
 function tooMany(name: RateLimitName, retryAfter: number): AppException {
-  const what = { register: 'registrations', login: 'failed logins', messages: 'messages' }[name];
+  const what = { register: 'registrations', login: 'login attempts', messages: 'messages' }[name];
   const seconds = Math.max(1, Math.ceil(retryAfter));
   return new AppException(
     ErrorCode.TooManyRequests,

@@ -17,6 +17,8 @@ export function createRedisClient(url: string, name: string): Redis {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     connectTimeout: 3000,
+    // A stalled Redis must not stall requests: callers fall back after a second.
+    commandTimeout: 1000,
     retryStrategy: (times) => Math.min(times * 200, 2000),
   });
   let down = false;

@@ -25,13 +25,18 @@ export class PresenceService implements OnModuleInit, OnModuleDestroy {
   onModuleInit(): void {
     if (!this.redis) return;
     // Also right after (re)connecting: the client refuses commands while Redis is unreachable.
-    this.redis.on('ready', () => void this.publishAll());
+    this.redis.on('ready', this.onReady);
     this.heartbeat = setInterval(() => void this.publishAll(), HEARTBEAT_MS);
     this.heartbeat.unref();
     void this.publishAll();
   }
 
+  private readonly onReady = () => void this.publishAll();
+  private destroyed = false;
+
   async onModuleDestroy(): Promise<void> {
+    this.destroyed = true;
+    this.redis?.off('ready', this.onReady);
     if (this.heartbeat) clearInterval(this.heartbeat);
     await this.guard(() =>
       this.redis!.multi().del(this.hashKey).zrem(INSTANCES, this.instanceId).exec(),
@@ -97,6 +102,7 @@ export class PresenceService implements OnModuleInit, OnModuleDestroy {
 
   /** Rewrites this instance's online users and renews its liveness. */
   private async publishAll(): Promise<void> {
+    if (this.destroyed) return;
     await this.guard(async () => {
       const multi = this.redis!.multi().del(this.hashKey);
       if (this.sockets.size > 0) {

@@ -167,7 +167,7 @@ export class UsersService {
       query
         .where('u.username_key >= :prefix AND u.username_key < :end', {
           prefix,
-          end: `${prefix}\uffff`,
+          end: `${prefix}\u{10FFFF}`,
         })
         .orderBy('u.username_key', 'ASC');
     }
