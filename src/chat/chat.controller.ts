@@ -3,15 +3,10 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { AuthUser } from '../auth/auth-user';
 import { ApiAuth, ApiEnvelope, ApiErrors } from '../common/decorators/api-envelope.decorator';
 import { CurrentUser } from '../common/decorators/current-user.decorator';
+import { PageQueryDto } from '../common/dto/page-query.dto';
 import { ErrorCode } from '../common/errors/error-code';
 import { ChatService } from './chat.service';
-import {
-  ConversationsQueryDto,
-  HistoryQueryDto,
-  ReadDto,
-  SendMessageDto,
-  SyncQueryDto,
-} from './dto/chat-requests.dto';
+import { HistoryQueryDto, ReadDto, SendMessageDto, SyncQueryDto } from './dto/chat-requests.dto';
 import {
   ConversationListDto,
   HistoryDto,
@@ -87,7 +82,7 @@ export class ChatController {
   @ApiErrors(ErrorCode.BadRequest)
   conversations(
     @CurrentUser() user: AuthUser,
-    @Query() query: ConversationsQueryDto,
+    @Query() query: PageQueryDto,
   ): Promise<ConversationListDto> {
     return this.chat.conversations(user.id, query.limit, query.offset);
   }

@@ -14,13 +14,13 @@ import { ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { AuthUser } from '../auth/auth-user';
 import { ApiAuth, ApiEnvelope, ApiErrors } from '../common/decorators/api-envelope.decorator';
 import { CurrentUser } from '../common/decorators/current-user.decorator';
+import { PageQueryDto } from '../common/dto/page-query.dto';
 import { ErrorCode } from '../common/errors/error-code';
 import { UuidPipe } from '../common/http/uuid.pipe';
 import {
   AddMembersDto,
   ChangeRoleDto,
   CreateGroupDto,
-  PageDto,
   UpdateGroupDto,
 } from './dto/group-requests.dto';
 import {
@@ -95,7 +95,7 @@ export class GroupsController {
   members(
     @CurrentUser() user: AuthUser,
     @Param(GROUP_ID, UuidPipe) groupId: string,
-    @Query() page: PageDto,
+    @Query() page: PageQueryDto,
   ): Promise<GroupMemberPageDto> {
     return this.groups.listMembers(user.id, groupId, page.limit, page.offset);
   }

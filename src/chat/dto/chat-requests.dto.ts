@@ -144,23 +144,6 @@ export class ReadDto extends ConversationTargetDto {
 
 export class TypingDto extends ConversationTargetDto {}
 
-export class ConversationsQueryDto {
-  @ApiPropertyOptional({ example: 20, minimum: 1, maximum: 100, default: 20 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  limit: number = 20;
-
-  @ApiPropertyOptional({ example: 0, minimum: 0, default: 0 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  offset: number = 0;
-}
-
 export class SyncQueryDto {
   @ApiPropertyOptional({
     format: 'uuid',
