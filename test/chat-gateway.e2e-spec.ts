@@ -303,6 +303,18 @@ describe('Socket gateway (e2e)', () => {
       expect(s.connected).toBe(true);
     });
 
+    it('reports an unknown event without an ack as `exception`', async () => {
+      const user = await registerUser(t.http);
+      const s = await open(user);
+      const error = waitForEvent(s, 'exception');
+      s.emit('foo:bar', { a: 1 });
+      expect(await error).toEqual({
+        code: 404,
+        message: '资源不存在',
+        error: 'unknown event foo:bar',
+      });
+    });
+
     it('reports a failed event as `exception` when the client gives no ack', async () => {
       const user = await registerUser(t.http);
       const s = await open(user);

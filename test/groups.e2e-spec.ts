@@ -182,7 +182,7 @@ describe('Groups (e2e)', () => {
       expect((await api(owner).get('/group/not-a-uuid').expect(400)).body).toEqual({
         code: 400,
         message: '请求参数错误',
-        error: 'id must be a UUID',
+        error: 'group_id must be a UUID',
       });
     });
 

@@ -217,6 +217,21 @@ describe('HTTP conventions (e2e)', () => {
         '403',
         '404',
       ]);
+      expect(doc.components.schemas.HistoryDto.properties.total.type).toBe('integer');
+      expect(doc.components.schemas.ErrorResponseDto.properties.code.type).toBe('integer');
+      expect(doc.paths['/api/v1/files/{name}'].get.responses['200']).toBeDefined();
+      expect(doc.paths['/api/v1/group/{group_id}/members'].get.parameters).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({
+            name: 'group_id',
+            schema: expect.objectContaining({ format: 'uuid' }),
+          }),
+        ]),
+      );
+      expect(doc.components.schemas.SendMessageDto.properties.receiver_id).toMatchObject({
+        type: 'string',
+        nullable: true,
+      });
       expect(doc.components.securitySchemes.bearer).toMatchObject({
         type: 'http',
         scheme: 'bearer',

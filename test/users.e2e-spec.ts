@@ -171,7 +171,11 @@ describe('Users (e2e)', () => {
         .expect(404);
       expect(missing.body).toEqual({ code: 404, message: '资源不存在', error: 'user not found' });
       const bad = await t.http.get("/api/v1/user/1' OR '1'='1").set(bearer(me.token)).expect(400);
-      expect(bad.body).toEqual({ code: 400, message: '请求参数错误', error: 'id must be a UUID' });
+      expect(bad.body).toEqual({
+        code: 400,
+        message: '请求参数错误',
+        error: 'user_id must be a UUID',
+      });
     });
   });
 

@@ -326,7 +326,7 @@ export class ChatGateway
     await this.disconnectWhere(
       event.userId,
       (user) => user.tokenVersion < event.tokenVersion,
-      'token revoked (password changed)',
+      'token revoked',
     );
   }
 
@@ -344,13 +344,9 @@ export class ChatGateway
     socket.onAny((event: string, ...args: unknown[]) => {
       if (KNOWN_EVENTS.has(event)) return;
       const ack = args[args.length - 1];
-      if (typeof ack === 'function') {
-        (ack as (body: unknown) => void)({
-          code: 404,
-          message: '资源不存在',
-          error: `unknown event ${event}`,
-        });
-      }
+      const body = { code: 404, message: '资源不存在', error: `unknown event ${event}` };
+      if (typeof ack === 'function') (ack as (reply: unknown) => void)(body);
+      else socket.emit('exception', body);
     });
   }
 

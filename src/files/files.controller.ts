@@ -12,7 +12,7 @@ import {
   UseInterceptors,
 } from '@nestjs/common';
 import { FileInterceptor } from '@nestjs/platform-express';
-import { ApiBody, ApiConsumes, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { ApiAuth, ApiEnvelope, ApiErrors } from '../common/decorators/api-envelope.decorator';
 import { Public } from '../common/decorators/public.decorator';
@@ -44,7 +44,10 @@ export class FilesController {
   @Public()
   @Get('files/:name')
   @Header('X-Content-Type-Options', 'nosniff')
-  @ApiProduces('application/octet-stream')
+  @ApiOkResponse({
+    description: 'The file, with its stored type',
+    content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
+  })
   @ApiOperation({ summary: 'Download an uploaded file (the url returned by /upload)' })
   @ApiErrors(ErrorCode.NotFound)
   async download(

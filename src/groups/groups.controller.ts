@@ -34,6 +34,8 @@ import {
 import { GroupsService } from './groups.service';
 
 const GROUP_ID = 'group_id';
+/** The documented `:group_id` path parameter. */
+const ApiGroupId = () => ApiParam({ name: GROUP_ID, format: 'uuid' });
 
 @ApiTags('groups')
 @ApiAuth()
@@ -58,6 +60,7 @@ export class GroupsController {
   }
 
   @Get(':group_id')
+  @ApiGroupId()
   @ApiOperation({ summary: 'Group detail (members only)' })
   @ApiEnvelope(GroupDetailDto)
   @ApiErrors(ErrorCode.BadRequest, ErrorCode.Forbidden, ErrorCode.NotFound)
@@ -69,6 +72,7 @@ export class GroupsController {
   }
 
   @Put(':group_id')
+  @ApiGroupId()
   @ApiOperation({ summary: 'Update name, description or avatar (owner or admin)' })
   @ApiEnvelope(GroupDetailDto)
   @ApiErrors(ErrorCode.BadRequest, ErrorCode.Forbidden, ErrorCode.NotFound)
@@ -81,6 +85,7 @@ export class GroupsController {
   }
 
   @Delete(':group_id')
+  @ApiGroupId()
   @ApiOperation({ summary: 'Delete the group (owner only)' })
   @ApiEnvelope(null)
   @ApiErrors(ErrorCode.BadRequest, ErrorCode.Forbidden, ErrorCode.NotFound)
@@ -89,6 +94,7 @@ export class GroupsController {
   }
 
   @Get(':group_id/members')
+  @ApiGroupId()
   @ApiOperation({ summary: 'Members, oldest first, paged (members only)' })
   @ApiEnvelope(GroupMemberPageDto)
   @ApiErrors(ErrorCode.BadRequest, ErrorCode.Forbidden, ErrorCode.NotFound)
@@ -101,6 +107,7 @@ export class GroupsController {
   }
 
   @Post(':group_id/members')
+  @ApiGroupId()
   @HttpCode(HttpStatus.OK)
   @ApiOperation({
     summary: 'Add users (owner or admin)',
@@ -118,6 +125,7 @@ export class GroupsController {
   }
 
   @Delete(':group_id/members/:user_id')
+  @ApiGroupId()
   @ApiOperation({ summary: 'Remove a member (owner: anyone but themself; admin: plain members)' })
   @ApiParam({ name: 'user_id', format: 'uuid' })
   @ApiEnvelope(null)
@@ -131,6 +139,7 @@ export class GroupsController {
   }
 
   @Post(':group_id/leave')
+  @ApiGroupId()
   @HttpCode(HttpStatus.OK)
   @ApiOperation({
     summary: 'Leave the group',
@@ -144,6 +153,7 @@ export class GroupsController {
   }
 
   @Put(':group_id/members/:user_id/role')
+  @ApiGroupId()
   @ApiOperation({ summary: "Change a member's role to admin or member (owner only)" })
   @ApiParam({ name: 'user_id', format: 'uuid' })
   @ApiEnvelope(MemberRoleDto)

@@ -32,7 +32,7 @@ export class TokenDto {
   @ApiProperty({ example: 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9...' })
   token: string;
 
-  @ApiProperty({ example: 86400, description: 'Seconds until the token expires' })
+  @ApiProperty({ type: 'integer', example: 86400, description: 'Seconds until the token expires' })
   expires_in: number;
 }
 

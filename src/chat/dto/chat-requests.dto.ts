@@ -58,6 +58,7 @@ export class ConversationTargetDto {
   @ApiPropertyOptional({
     type: String,
     format: 'uuid',
+    nullable: true,
     description: 'The other user (private chat)',
   })
   @ValidateIf((o: ConversationTargetDto) => o.receiver_id != null || o.group_id == null)
@@ -66,7 +67,12 @@ export class ConversationTargetDto {
   @Validate(ExactlyOneTarget)
   receiver_id?: string | null;
 
-  @ApiPropertyOptional({ type: String, format: 'uuid', description: 'The group (group chat)' })
+  @ApiPropertyOptional({
+    type: String,
+    format: 'uuid',
+    nullable: true,
+    description: 'The group (group chat)',
+  })
   @ValidateIf((o: ConversationTargetDto) => o.group_id != null)
   @Lower()
   @IsUUID('all', { message: 'group_id must be a UUID' })
@@ -87,6 +93,8 @@ export class SendMessageDto extends ConversationTargetDto {
   content: string;
 
   @ApiPropertyOptional({
+    type: String,
+    nullable: true,
     example: 'c-7f3a',
     maxLength: 64,
     description: 'Makes retries idempotent (per sender)',
@@ -95,11 +103,11 @@ export class SendMessageDto extends ConversationTargetDto {
   @IsString()
   @Length(1, 64)
   @Matches(/^[\x21-\x7e]+$/, { message: 'client_msg_id must be printable ASCII without spaces' })
-  client_msg_id?: string;
+  client_msg_id?: string | null;
 }
 
 export class HistoryQueryDto extends ConversationTargetDto {
-  @ApiPropertyOptional({ example: 20, minimum: 1, maximum: 100, default: 20 })
+  @ApiPropertyOptional({ type: 'integer', example: 20, minimum: 1, maximum: 100, default: 20 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -108,6 +116,7 @@ export class HistoryQueryDto extends ConversationTargetDto {
   limit: number = 20;
 
   @ApiPropertyOptional({
+    type: 'integer',
     example: 0,
     minimum: 0,
     default: 0,
@@ -155,7 +164,7 @@ export class SyncQueryDto {
   @IsUUID('all', { message: 'after must be a message id' })
   after?: string;
 
-  @ApiPropertyOptional({ example: 100, minimum: 1, maximum: 500, default: 100 })
+  @ApiPropertyOptional({ type: 'integer', example: 100, minimum: 1, maximum: 500, default: 100 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()

@@ -49,7 +49,7 @@ export class HistoryDto {
   @ApiProperty({ type: [HistoryMessageDto] })
   messages: HistoryMessageDto[];
 
-  @ApiProperty({ example: 42, description: 'Messages in the conversation' })
+  @ApiProperty({ type: 'integer', example: 42, description: 'Messages in the conversation' })
   total: number;
 
   @ApiProperty({ example: true })
@@ -102,7 +102,11 @@ export class ConversationDto {
   @ApiProperty({ type: MessageDto, nullable: true })
   last_message: MessageDto | null;
 
-  @ApiProperty({ example: 3, description: 'Messages from others after my read mark' })
+  @ApiProperty({
+    type: 'integer',
+    example: 3,
+    description: 'Messages from others after my read mark',
+  })
   unread_count: number;
 
   @ApiProperty({
@@ -116,7 +120,7 @@ export class ConversationListDto {
   @ApiProperty({ type: [ConversationDto] })
   conversations: ConversationDto[];
 
-  @ApiProperty({ example: 7 })
+  @ApiProperty({ type: 'integer', example: 7 })
   total: number;
 }
 

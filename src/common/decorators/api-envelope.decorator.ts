@@ -37,7 +37,7 @@ const EXAMPLES: Partial<Record<ErrorCode, string>> = {
   [ErrorCode.Unauthorized]: 'invalid or missing token',
   [ErrorCode.LoginFailed]: '邮箱或密码错误',
   [ErrorCode.Forbidden]: 'not a member of this group',
-  [ErrorCode.NotFound]: 'user not found',
+  [ErrorCode.NotFound]: 'group not found (names what is missing)',
   [ErrorCode.Conflict]: 'email already registered',
   [ErrorCode.PayloadTooLarge]: 'request body too large',
   [ErrorCode.TooManyRequests]: 'too many requests, retry later',

@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 
 export class ErrorResponseDto {
-  @ApiProperty({ example: 400, description: 'Equals the HTTP status' })
+  @ApiProperty({ type: 'integer', example: 400, description: 'Equals the HTTP status' })
   code: number;
 
   @ApiProperty({ example: '请求参数错误', description: "The contract's description of the code" })

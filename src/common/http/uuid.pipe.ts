@@ -11,7 +11,11 @@ export class UuidPipe extends ParseUUIDPipe {
   }
 
   override async transform(value: string, metadata: ArgumentMetadata): Promise<string> {
-    const id = await super.transform(value, metadata);
-    return id.toLowerCase();
+    try {
+      const id = await super.transform(value, metadata);
+      return id.toLowerCase();
+    } catch {
+      throw AppException.badRequest(`${metadata.data ?? 'id'} must be a UUID`);
+    }
   }
 }

@@ -10,7 +10,7 @@ export class UploadedFileDto {
   @ApiProperty({ example: 'holiday.png', description: 'The client’s file name, for display only' })
   name: string;
 
-  @ApiProperty({ example: 48213 })
+  @ApiProperty({ type: 'integer', example: 48213 })
   size: number;
 
   @ApiProperty({ example: 'image/png' })

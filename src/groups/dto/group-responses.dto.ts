@@ -26,7 +26,7 @@ export class GroupDto {
 }
 
 export class GroupDetailDto extends GroupDto {
-  @ApiProperty({ example: 12 })
+  @ApiProperty({ type: 'integer', example: 12 })
   member_count: number;
 
   @ApiProperty({ enum: GROUP_ROLES, example: 'owner' })
@@ -59,7 +59,7 @@ export class GroupMemberPageDto {
   @ApiProperty({ type: [GroupMemberDto] })
   members: GroupMemberDto[];
 
-  @ApiProperty({ example: 12 })
+  @ApiProperty({ type: 'integer', example: 12 })
   total: number;
 }
 
@@ -74,7 +74,7 @@ export class AddedMembersDto {
   })
   added_user_ids: string[];
 
-  @ApiProperty({ example: 13 })
+  @ApiProperty({ type: 'integer', example: 13 })
   member_count: number;
 }
 

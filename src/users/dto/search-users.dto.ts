@@ -13,7 +13,7 @@ export class SearchUsersDto {
   @Length(1, 254)
   keyword: string;
 
-  @ApiPropertyOptional({ example: 20, minimum: 1, maximum: 50, default: 20 })
+  @ApiPropertyOptional({ type: 'integer', example: 20, minimum: 1, maximum: 50, default: 20 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
