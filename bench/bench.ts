@@ -24,7 +24,12 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-  const opts: Options = { scenario: argv[0] ?? 'dm', url: 'http://127.0.0.1:3000', duration: 10, warmup: 2 };
+  const opts: Options = {
+    scenario: argv[0] ?? 'dm',
+    url: 'http://127.0.0.1:3000',
+    duration: 10,
+    warmup: 2,
+  };
   for (let i = 1; i < argv.length; i += 2) {
     const [key, value] = [argv[i].replace(/^--/, ''), argv[i + 1]];
     if (key === 'url') opts.url = value;
@@ -42,15 +47,25 @@ interface User {
   token: string;
 }
 
-async function api<T>(url: string, method: string, path: string, body?: unknown, token?: string): Promise<T> {
+async function api<T>(
+  url: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  token?: string,
+): Promise<T> {
   const res = await fetch(`${url}/api/v1${path}`, {
     method,
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    headers: {
+      'content-type': 'application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const json = (await res.json()) as { code: number; data: T; error?: string };
   if (json.code !== 200) {
-    const hint = json.code === 429 ? ' (raise RATE_LIMIT_REGISTER / RATE_LIMIT_MESSAGES for benchmarks)' : '';
+    const hint =
+      json.code === 429 ? ' (raise RATE_LIMIT_REGISTER / RATE_LIMIT_MESSAGES for benchmarks)' : '';
     throw new Error(`${method} ${path}: ${json.code} ${json.error ?? ''}${hint}`);
   }
   return json.data;
@@ -81,7 +96,12 @@ async function createUsers(url: string, n: number): Promise<User[]> {
 }
 
 function connect(url: string, token: string): Promise<Socket> {
-  const socket = io(url, { path: '/api/v1/ws', transports: ['websocket'], auth: { token }, reconnection: false });
+  const socket = io(url, {
+    path: '/api/v1/ws',
+    transports: ['websocket'],
+    auth: { token },
+    reconnection: false,
+  });
   return new Promise((resolve, reject) => {
     socket.once('connect', () => resolve(socket));
     socket.once('connect_error', reject);
@@ -145,7 +165,13 @@ function track(socket: Socket, tracker: Tracker, expected: Map<string, number>):
 
 async function run(opts: Options): Promise<void> {
   const pid = opts.pid ?? pidOfPort(opts.url);
-  const tracker: Tracker = { sent: new Map(), latencies: [], deliveries: 0, duplicates: 0, measuring: false };
+  const tracker: Tracker = {
+    sent: new Map(),
+    latencies: [],
+    deliveries: 0,
+    duplicates: 0,
+    measuring: false,
+  };
   const expected = new Map<string, number>();
   let seq = 0;
   let errors = 0;
@@ -158,14 +184,19 @@ async function run(opts: Options): Promise<void> {
 
   if (opts.scenario === 'dm' || opts.scenario === 'dm-socket') {
     const users = await createUsers(opts.url, 100);
-    const pairs = Array.from({ length: 50 }, (_, i) => ({ from: users[2 * i], to: users[2 * i + 1] }));
+    const pairs = Array.from({ length: 50 }, (_, i) => ({
+      from: users[2 * i],
+      to: users[2 * i + 1],
+    }));
     for (const p of pairs) {
       const s = await connect(opts.url, p.to.token);
       track(s, tracker, expected);
       sockets.push(s);
     }
     const senderSockets =
-      opts.scenario === 'dm-socket' ? await Promise.all(pairs.map((p) => connect(opts.url, p.from.token))) : [];
+      opts.scenario === 'dm-socket'
+        ? await Promise.all(pairs.map((p) => connect(opts.url, p.from.token)))
+        : [];
     sockets.push(...senderSockets);
     senders = 32;
     fanOut = 1;
@@ -176,7 +207,9 @@ async function run(opts: Options): Promise<void> {
       expected.set(content, 1);
       tracker.sent.set(content, performance.now());
       if (opts.scenario === 'dm-socket') {
-        const ack = (await senderSockets[i % pairs.length].timeout(10_000).emitWithAck('message:send', body)) as {
+        const ack = (await senderSockets[i % pairs.length]
+          .timeout(10_000)
+          .emitWithAck('message:send', body)) as {
           code: number;
         };
         if (ack.code !== 200) throw new Error(String(ack.code));
@@ -187,9 +220,21 @@ async function run(opts: Options): Promise<void> {
   } else if (opts.scenario === 'group') {
     const users = await createUsers(opts.url, 200);
     const owner = users[0];
-    const group = await api<{ group_id: string }>(opts.url, 'POST', '/group', { name: 'bench', description: '' }, owner.token);
+    const group = await api<{ group_id: string }>(
+      opts.url,
+      'POST',
+      '/group',
+      { name: 'bench', description: '' },
+      owner.token,
+    );
     for (let i = 1; i < users.length; i += 100) {
-      await api(opts.url, 'POST', `/group/${group.group_id}/members`, { user_ids: users.slice(i, i + 100).map((u) => u.id) }, owner.token);
+      await api(
+        opts.url,
+        'POST',
+        `/group/${group.group_id}/members`,
+        { user_ids: users.slice(i, i + 100).map((u) => u.id) },
+        owner.token,
+      );
     }
     for (const u of users) {
       const s = await connect(opts.url, u.token);
@@ -202,7 +247,13 @@ async function run(opts: Options): Promise<void> {
       const content = `g${(seq += 1)}`;
       expected.set(content, fanOut);
       tracker.sent.set(content, performance.now());
-      await api(opts.url, 'POST', '/chat/message', { type: 'text', content, group_id: group.group_id }, users[i % 4].token);
+      await api(
+        opts.url,
+        'POST',
+        '/chat/message',
+        { type: 'text', content, group_id: group.group_id },
+        users[i % 4].token,
+      );
     };
   } else {
     throw new Error(`unknown scenario ${opts.scenario} (dm, dm-socket, group)`);
