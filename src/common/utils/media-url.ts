@@ -1,4 +1,7 @@
-import { ValidateBy, ValidationOptions } from 'class-validator';
+import { applyDecorators } from '@nestjs/common';
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IsOptional, IsString, MaxLength, ValidateBy, ValidationOptions } from 'class-validator';
+import { Trim } from './transform';
 
 /** Paths served by this service's upload endpoint. */
 export const UPLOAD_PATH_PREFIX = '/api/v1/files/';
@@ -27,5 +30,25 @@ export function IsMediaUrl(options?: ValidationOptions): PropertyDecorator {
       },
     },
     options,
+  );
+}
+
+/**
+ * An optional avatar-like field: an http(s) URL or upload path, ≤ 1024 characters, `null` to
+ * clear it; validated and documented by one decorator.
+ */
+export function OptionalMediaUrl(description: string): PropertyDecorator {
+  return applyDecorators(
+    ApiPropertyOptional({
+      example: 'https://cdn.example.com/a.png',
+      nullable: true,
+      type: String,
+      description,
+    }),
+    IsOptional(),
+    Trim(),
+    IsString(),
+    MaxLength(1024),
+    IsMediaUrl(),
   );
 }

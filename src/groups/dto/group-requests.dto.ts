@@ -5,14 +5,13 @@ import {
   ArrayUnique,
   IsArray,
   IsIn,
-  IsOptional,
   IsString,
   IsUUID,
   Length,
   MaxLength,
   ValidateIf,
 } from 'class-validator';
-import { IsMediaUrl } from '../../common/utils/media-url';
+import { OptionalMediaUrl } from '../../common/utils/media-url';
 import { Trim } from '../../common/utils/transform';
 
 export class CreateGroupDto {
@@ -28,12 +27,7 @@ export class CreateGroupDto {
   @MaxLength(500)
   description: string;
 
-  @ApiPropertyOptional({ example: 'https://cdn.example.com/g.png', nullable: true, type: String })
-  @IsOptional()
-  @Trim()
-  @IsString()
-  @MaxLength(1024)
-  @IsMediaUrl()
+  @OptionalMediaUrl('An http(s) URL or a path returned by the upload endpoint; null clears it')
   avatar?: string | null;
 }
 
@@ -52,17 +46,7 @@ export class UpdateGroupDto {
   @MaxLength(500)
   description?: string;
 
-  @ApiPropertyOptional({
-    example: 'https://cdn.example.com/g.png',
-    nullable: true,
-    type: String,
-    description: 'null clears it',
-  })
-  @IsOptional()
-  @Trim()
-  @IsString()
-  @MaxLength(1024)
-  @IsMediaUrl()
+  @OptionalMediaUrl('An http(s) URL or a path returned by the upload endpoint; null clears it')
   avatar?: string | null;
 }
 

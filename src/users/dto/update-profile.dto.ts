@@ -1,5 +1,5 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, Length, Matches, MaxLength, ValidateIf } from 'class-validator';
+import { IsOptional, IsString, Length, Matches, ValidateIf } from 'class-validator';
 import { Trim } from '../../common/utils/transform';
 import {
   PHONE_PATTERN,
@@ -7,7 +7,7 @@ import {
   USERNAME_PATTERN,
   USERNAME_RULE,
 } from '../../auth/dto/register.dto';
-import { IsMediaUrl } from '../../common/utils/media-url';
+import { OptionalMediaUrl } from '../../common/utils/media-url';
 
 export class UpdateProfileDto {
   @ApiPropertyOptional({ example: '张三丰', minLength: 2, maxLength: 32 })
@@ -18,17 +18,7 @@ export class UpdateProfileDto {
   @Matches(USERNAME_PATTERN, { message: USERNAME_RULE })
   username?: string;
 
-  @ApiPropertyOptional({
-    example: 'https://cdn.example.com/a.png',
-    nullable: true,
-    type: String,
-    description: 'An http(s) URL or a path returned by the upload endpoint; null clears it',
-  })
-  @IsOptional()
-  @Trim()
-  @IsString()
-  @MaxLength(1024)
-  @IsMediaUrl()
+  @OptionalMediaUrl('An http(s) URL or a path returned by the upload endpoint; null clears it')
   avatar?: string | null;
 
   @ApiPropertyOptional({
