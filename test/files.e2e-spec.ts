@@ -16,7 +16,11 @@ describe('Attachments (e2e)', () => {
 
   beforeAll(async () => {
     t = await createTestApp({
-      env: { UPLOAD_MAX_BYTES: '64kb', UPLOAD_TYPES: 'image/png,application/pdf,text/plain' },
+      env: {
+        UPLOAD_MAX_BYTES: '64kb',
+        UPLOAD_TYPES: 'image/png,application/pdf,text/plain',
+        RATE_LIMIT_UPLOADS: '12/60',
+      },
     });
     user = await registerUser(t.http);
   });
@@ -122,5 +126,22 @@ describe('Attachments (e2e)', () => {
   ])('answers 404 for %s', async (path) => {
     const res = await t.http.get(path).expect(404);
     expect(res.body).toMatchObject({ code: 404, message: '资源不存在' });
+  });
+
+  it('limits uploads per user with 429 and Retry-After', async () => {
+    const other = await registerUser(t.http);
+    const statuses: number[] = [];
+    let retryAfter: string | undefined;
+    for (let i = 0; i < 13; i += 1) {
+      const res = await t.http
+        .post('/api/v1/upload')
+        .set(bearer(other.token))
+        .attach('file', Buffer.from(`n${i}`), { filename: 'n.txt', contentType: 'text/plain' });
+      statuses.push(res.status);
+      retryAfter = res.headers['retry-after'];
+    }
+    expect(statuses.slice(0, 12).every((s) => s === 200)).toBe(true);
+    expect(statuses[12]).toBe(429);
+    expect(retryAfter).toBeDefined();
   });
 });

@@ -18,6 +18,7 @@ describe('validateEnv', () => {
       RATE_LIMIT_REGISTER: { count: 200, seconds: 600 },
       RATE_LIMIT_LOGIN: { count: 10, seconds: 900 },
       RATE_LIMIT_MESSAGES: { count: 1200, seconds: 60 },
+      RATE_LIMIT_UPLOADS: { count: 60, seconds: 600 },
       UPLOAD_DIR: 'data/uploads',
       UPLOAD_MAX_BYTES: 10 * 1024 * 1024,
       UPLOAD_TYPES: DEFAULT_UPLOAD_TYPES,

@@ -23,6 +23,7 @@ export interface Env {
   RATE_LIMIT_REGISTER: RateLimit;
   RATE_LIMIT_LOGIN: RateLimit;
   RATE_LIMIT_MESSAGES: RateLimit;
+  RATE_LIMIT_UPLOADS: RateLimit;
   UPLOAD_DIR: string;
   UPLOAD_MAX_BYTES: number;
   UPLOAD_TYPES: string[];
@@ -243,6 +244,7 @@ export function validateEnv(raw: RawEnv): Env {
     RATE_LIMIT_REGISTER: rate(raw, 'RATE_LIMIT_REGISTER', { count: 200, seconds: 600 }),
     RATE_LIMIT_LOGIN: rate(raw, 'RATE_LIMIT_LOGIN', { count: 10, seconds: 900 }),
     RATE_LIMIT_MESSAGES: rate(raw, 'RATE_LIMIT_MESSAGES', { count: 1200, seconds: 60 }),
+    RATE_LIMIT_UPLOADS: rate(raw, 'RATE_LIMIT_UPLOADS', { count: 60, seconds: 600 }),
     UPLOAD_DIR: str(raw, 'UPLOAD_DIR') ?? 'data/uploads',
     UPLOAD_MAX_BYTES: size(raw, 'UPLOAD_MAX_BYTES', 10 * 1024 * 1024, 100 * 1024 * 1024),
     UPLOAD_TYPES: mimeList(raw),

@@ -7,6 +7,7 @@ export const rateLimitConfig = registerAs('rateLimit', () => {
     register: e.RATE_LIMIT_REGISTER,
     login: e.RATE_LIMIT_LOGIN,
     messages: e.RATE_LIMIT_MESSAGES,
+    uploads: e.RATE_LIMIT_UPLOADS,
   };
 });
 

@@ -16,6 +16,8 @@ import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nes
 import type { Response } from 'express';
 import { ApiAuth, ApiEnvelope, ApiErrors } from '../common/decorators/api-envelope.decorator';
 import { Public } from '../common/decorators/public.decorator';
+import { CurrentUser } from '../common/decorators/current-user.decorator';
+import type { AuthUser } from '../auth/auth-user';
 import { ErrorCode } from '../common/errors/error-code';
 import { UploadBodyDto, UploadedFileDto } from './dto/uploaded-file.dto';
 import { FilesService, IncomingFile } from './files.service';
@@ -36,9 +38,12 @@ export class FilesController {
     description: 'Size and type limits come from UPLOAD_MAX_BYTES and UPLOAD_TYPES.',
   })
   @ApiEnvelope(UploadedFileDto)
-  @ApiErrors(ErrorCode.BadRequest, ErrorCode.PayloadTooLarge)
-  upload(@UploadedFile() file: IncomingFile | undefined): Promise<UploadedFileDto> {
-    return this.files.upload(file);
+  @ApiErrors(ErrorCode.BadRequest, ErrorCode.PayloadTooLarge, ErrorCode.TooManyRequests)
+  upload(
+    @CurrentUser() user: AuthUser,
+    @UploadedFile() file: IncomingFile | undefined,
+  ): Promise<UploadedFileDto> {
+    return this.files.upload(user.id, file);
   }
 
   @Public()

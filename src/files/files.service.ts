@@ -7,6 +7,7 @@ import { UPLOAD_PATH_PREFIX } from '../common/utils/media-url';
 import { filesConfig, FilesConfig } from '../config/files.config';
 import { UploadedFileDto } from './dto/uploaded-file.dto';
 import { FILE_STORAGE, FileStorage } from './file-storage';
+import { RateLimitService } from '../rate-limit/rate-limit.service';
 
 /** The extension a stored file gets for its type (the client's file name is never used). */
 const EXTENSIONS: Record<string, string> = {
@@ -51,10 +52,13 @@ export class FilesService {
   constructor(
     @Inject(FILE_STORAGE) private readonly storage: FileStorage,
     @Inject(filesConfig.KEY) private readonly config: FilesConfig,
+    private readonly rateLimit: RateLimitService,
   ) {}
 
-  async upload(file: IncomingFile | undefined): Promise<UploadedFileDto> {
+  /** Stores an upload of `userId` (uploads per user are limited: RATE_LIMIT_UPLOADS). */
+  async upload(userId: string, file: IncomingFile | undefined): Promise<UploadedFileDto> {
     if (!file) throw AppException.badRequest('file is required (multipart field "file")');
+    await this.rateLimit.consume('uploads', userId);
     const mime = file.mimetype.toLowerCase();
     const ext = EXTENSIONS[mime];
     if (!this.config.types.includes(mime) || !ext) {

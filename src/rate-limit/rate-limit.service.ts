@@ -77,7 +77,12 @@ export class RateLimitService {
 }
 
 function tooMany(name: RateLimitName, retryAfter: number): AppException {
-  const what = { register: 'registrations', login: 'login attempts', messages: 'messages' }[name];
+  const what = {
+    register: 'registrations',
+    login: 'login attempts',
+    messages: 'messages',
+    uploads: 'uploads',
+  }[name];
   const seconds = Math.max(1, Math.ceil(retryAfter));
   return new AppException(
     ErrorCode.TooManyRequests,
