@@ -480,8 +480,7 @@ export function idFloor(at: Date): string {
 export function nextMessageId(after: string): string {
   const id = uuidv7();
   if (!after || id > after) return id;
-  const afterMs = parseInt(after.replace(/-/g, '').slice(0, 12), 16);
-  return uuidv7({ msecs: afterMs + 1 });
+  return uuidv7({ msecs: idTime(after) + 1 });
 }
 
 export function toMessageDto(m: Message): MessageDto {
