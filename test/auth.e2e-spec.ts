@@ -323,6 +323,8 @@ describe('Auth (e2e)', () => {
         .post('/api/v1/login')
         .send({ email: user.email, password: user.password })
         .expect(200);
+      // Both tokens have been accepted (and so checked) before the change.
+      await t.http.get('/api/v1/user/profile').set(bearer(other.body.data.token)).expect(200);
       const res = await t.http
         .put('/api/v1/user/password')
         .set(bearer(user.token))

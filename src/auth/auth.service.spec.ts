@@ -3,6 +3,7 @@ import { JwtService } from '@nestjs/jwt';
 import { Test } from '@nestjs/testing';
 import { getRepositoryToken } from '@nestjs/typeorm';
 import * as bcrypt from 'bcryptjs';
+import { createSecretKey } from 'node:crypto';
 import { AppException } from '../common/errors/app.exception';
 import { ErrorCode } from '../common/errors/error-code';
 import { authConfig } from '../config/auth.config';
@@ -12,8 +13,18 @@ import { AuthService } from './auth.service';
 import { RateLimitService } from '../rate-limit/rate-limit.service';
 import { jwtModuleOptions } from './jwt.options';
 import { RevokedToken } from './revoked-token.entity';
+import { InvalidationBus } from '../redis/invalidation-bus';
+import type { AppConfig } from '../config/app.config';
 
-const config = { jwtSecret: 's'.repeat(40), jwtExpiresIn: 3600, bcryptRounds: 10 };
+const noRedis = { redisUrl: undefined } as AppConfig;
+
+const secret = 's'.repeat(40);
+const config = {
+  jwtSecret: secret,
+  jwtKey: createSecretKey(Buffer.from(secret)),
+  jwtExpiresIn: 3600,
+  bcryptRounds: 10,
+};
 
 describe('AuthService', () => {
   let service: AuthService;
@@ -35,6 +46,7 @@ describe('AuthService', () => {
         { provide: getRepositoryToken(RevokedToken), useValue: revoked },
         { provide: authConfig.KEY, useValue: config },
         { provide: EventEmitter2, useValue: new EventEmitter2() },
+        { provide: InvalidationBus, useValue: new InvalidationBus(null, noRedis) },
         {
           provide: RateLimitService,
           useValue: { consume: jest.fn(), loginAttempt: jest.fn() },

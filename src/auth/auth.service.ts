@@ -19,13 +19,24 @@ import { LoginDto } from './dto/login.dto';
 import { RegisterDto } from './dto/register.dto';
 import { RevokedToken } from './revoked-token.entity';
 import { RateLimitService } from '../rate-limit/rate-limit.service';
+import { TtlCache } from '../common/cache/ttl-cache';
+import { InvalidationBus } from '../redis/invalidation-bus';
 
 const LOGIN_FAILED = new AppException(ErrorCode.LoginFailed, '邮箱或密码错误');
+
+/**
+ * How long a checked token is trusted without asking the database again. Logout and password
+ * changes remove it at once (on every instance, through Redis); this bounds only changes made
+ * behind the service's back, such as a user row deleted by hand.
+ */
+const TOKEN_CHECK_TTL_MS = 10_000;
 
 @Injectable()
 export class AuthService {
   /** Compared against when the email is unknown, so a login takes as long either way. */
   private readonly dummyHash: string;
+  /** Tokens whose claims were checked against the database, by jti. */
+  private readonly checked = new TtlCache<AuthUser>(TOKEN_CHECK_TTL_MS, 100_000);
 
   constructor(
     private readonly users: UsersService,
@@ -34,8 +45,12 @@ export class AuthService {
     @Inject(authConfig.KEY) private readonly config: AuthConfig,
     private readonly events: EventEmitter2,
     private readonly rateLimit: RateLimitService,
+    private readonly bus: InvalidationBus,
   ) {
     this.dummyHash = bcrypt.hashSync('not-a-real-password', this.config.bcryptRounds);
+    bus.on('auth.token', (jti) => this.checked.delete(jti));
+    bus.on('auth.user', (userId) => this.checked.deleteWhere((_, user) => user.id === userId));
+    bus.onReset(() => this.checked.clear());
   }
 
   /** `clientIp` identifies the caller for the registrations-per-IP budget. */
@@ -78,6 +93,7 @@ export class AuthService {
       .values({ jti: user.jti, userId: user.id, expiresAt: new Date(user.exp * 1000) })
       .orIgnore()
       .execute();
+    await this.bus.publish('auth.token', user.jti);
     // Rows of tokens that have expired anyway are no longer needed.
     await this.revoked.delete({ expiresAt: LessThan(new Date()) });
     this.events.emit(AuthEvents.TokenRevoked, {
@@ -99,6 +115,7 @@ export class AuthService {
     }
     const hash = await bcrypt.hash(dto.new_password, this.config.bcryptRounds);
     user.tokenVersion = await this.users.setPassword(user.id, hash);
+    await this.bus.publish('auth.user', user.id);
     this.events.emit(AuthEvents.PasswordChanged, {
       userId: user.id,
       tokenVersion: user.tokenVersion,
@@ -138,6 +155,15 @@ export class AuthService {
     ) {
       throw AppException.unauthorized('invalid token');
     }
+    const exp = payload.exp;
+    const checked = await this.checked.getOrLoad(payload.jti, () => this.check(payload, exp));
+    // A jti is only ever issued with one set of claims; a forged token would fail the signature.
+    if (checked?.id !== payload.sub) throw AppException.unauthorized('invalid token');
+    return checked;
+  }
+
+  /** The database half of the token check: the user exists, the token is current. */
+  private async check(payload: AccessTokenPayload, exp: number): Promise<AuthUser> {
     const [user, revoked] = await Promise.all([
       this.users.findAuthState(payload.sub),
       this.revoked.exists({ where: { jti: payload.jti } }),
@@ -151,7 +177,7 @@ export class AuthService {
       username: user.username,
       jti: payload.jti,
       tokenVersion: payload.ver,
-      exp: payload.exp,
+      exp,
     };
   }
 }

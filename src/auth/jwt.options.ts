@@ -6,7 +6,7 @@ export const JWT_ALGORITHM = 'HS256' as const;
 
 export function jwtModuleOptions(config: AuthConfig): JwtModuleOptions {
   return {
-    secret: config.jwtSecret,
+    secret: config.jwtKey,
     signOptions: { algorithm: JWT_ALGORITHM, expiresIn: config.jwtExpiresIn },
     verifyOptions: { algorithms: [JWT_ALGORITHM] },
   };

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { ConfigType, registerAs } from '@nestjs/config';
-import { randomBytes } from 'node:crypto';
+import { createSecretKey, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { env } from './env.validation';
@@ -40,6 +40,12 @@ export const authConfig = registerAs('auth', () => {
   }
   return {
     jwtSecret: secret,
+    /**
+     * The secret as a KeyObject, made once: given a string, jsonwebtoken re-derives a key object
+     * on every sign and verify (first trying it as a PEM public key), which costs far more than
+     * the HMAC itself.
+     */
+    jwtKey: createSecretKey(Buffer.from(secret, 'utf8')),
     jwtExpiresIn: e.JWT_EXPIRES_IN,
     bcryptRounds: e.BCRYPT_ROUNDS,
   };

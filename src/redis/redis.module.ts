@@ -1,9 +1,10 @@
 import { Global, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import Redis from 'ioredis';
 import { appConfig, AppConfig } from '../config/app.config';
+import { InvalidationBus } from './invalidation-bus';
+import { REDIS } from './redis.token';
 
-/** The shared Redis client, or `null` in single-instance mode (no REDIS_URL). */
-export const REDIS = Symbol('REDIS');
+export { REDIS };
 
 const logger = new Logger('Redis');
 
@@ -42,8 +43,9 @@ export function createRedisClient(url: string, name: string): Redis {
       useFactory: (config: AppConfig): Redis | null =>
         config.redisUrl ? createRedisClient(config.redisUrl, 'im-commands') : null,
     },
+    InvalidationBus,
   ],
-  exports: [REDIS],
+  exports: [REDIS, InvalidationBus],
 })
 export class RedisModule implements OnApplicationShutdown {
   constructor(@Inject(REDIS) private readonly redis: Redis | null) {}

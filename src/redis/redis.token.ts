@@ -1,0 +1,2 @@
+/** The shared Redis client, or `null` in single-instance mode (no REDIS_URL). */
+export const REDIS = Symbol('REDIS');
