@@ -163,6 +163,51 @@ describeCluster('Two instances on Redis (e2e)', () => {
     expect(await gone).toBe('io server disconnect');
   });
 
+  it('refuses on B the older tokens of a password changed on A, though B had just accepted them', async () => {
+    const x = await registerUser(a.http);
+    await b.http.get('/api/v1/user/profile').set(bearer(x.token)).expect(200);
+    await a.http
+      .put('/api/v1/user/password')
+      .set(bearer(x.token))
+      .send({ old_password: x.password, new_password: 'another-password-1' })
+      .expect(200);
+    const res = await b.http.get('/api/v1/user/profile').set(bearer(x.token)).expect(401);
+    expect(res.body.error).toBe('token revoked');
+  });
+
+  it('refuses on A a group member removed on B, though A had just served them', async () => {
+    const [owner, m] = [await registerUser(a.http), await registerUser(a.http)];
+    const g = (
+      await a.http
+        .post('/api/v1/group')
+        .set(bearer(owner.token))
+        .send({ name: 'cache', description: '' })
+        .expect(200)
+    ).body.data.group_id;
+    await a.http
+      .post(`/api/v1/group/${g}/members`)
+      .set(bearer(owner.token))
+      .send({ user_ids: [m.user_id] })
+      .expect(200);
+    const body = { type: 'text', content: 'member', group_id: g };
+    await a.http.post('/api/v1/chat/message').set(bearer(m.token)).send(body).expect(200);
+    await b.http
+      .delete(`/api/v1/group/${g}/members/${m.user_id}`)
+      .set(bearer(owner.token))
+      .expect(200);
+    await a.http.post('/api/v1/chat/message').set(bearer(m.token)).send(body).expect(403);
+    await a.http
+      .get('/api/v1/chat/messages')
+      .query({ group_id: g })
+      .set(bearer(m.token))
+      .expect(403);
+    // And a group deleted on B is gone on A too, for a member A has just served.
+    const ownerBody = { ...body, content: 'owner' };
+    await a.http.post('/api/v1/chat/message').set(bearer(owner.token)).send(ownerBody).expect(200);
+    await b.http.delete(`/api/v1/group/${g}`).set(bearer(owner.token)).expect(200);
+    await a.http.post('/api/v1/chat/message').set(bearer(owner.token)).send(ownerBody).expect(404);
+  });
+
   it('shares the message budget across instances', async () => {
     const [x, y] = [await registerUser(a.http), await registerUser(b.http)];
     const body = { type: 'text', content: 'n', receiver_id: y.user_id };

@@ -7,6 +7,8 @@ import { AppException } from '../common/errors/app.exception';
 import { iso, now } from '../common/utils/time';
 import { groupsConfig, GroupsConfig } from '../config/groups.config';
 import { TransactionRunner } from '../database/transaction-runner';
+import { TtlCache } from '../common/cache/ttl-cache';
+import { InvalidationBus } from '../redis/invalidation-bus';
 import { User } from '../users/user.entity';
 import { CreateGroupDto, UpdateGroupDto } from './dto/group-requests.dto';
 import {
@@ -29,6 +31,13 @@ import {
 
 type PendingEvent = [string, object];
 
+/** How long a membership is trusted without asking the database (changes invalidate at once). */
+const MEMBERSHIP_TTL_MS = 10_000;
+
+function membershipKey(groupId: string, userId: string): string {
+  return `${groupId}|${userId}`;
+}
+
 const MANAGERS: readonly GroupRole[] = ['owner', 'admin'];
 
 @Injectable()
@@ -39,7 +48,17 @@ export class GroupsService {
     private readonly tx: TransactionRunner,
     private readonly events: EventEmitter2,
     @Inject(groupsConfig.KEY) private readonly config: GroupsConfig,
-  ) {}
+    private readonly bus: InvalidationBus,
+  ) {
+    bus.on('groups.membership', (key) => this.memberships.delete(key));
+    bus.on('groups.group', (groupId) =>
+      this.memberships.deleteWhere((key) => key.startsWith(`${groupId}|`)),
+    );
+    bus.onReset(() => this.memberships.clear());
+  }
+
+  /** Roles of members, by membershipKey; only memberships are cached, not refusals. */
+  private readonly memberships = new TtlCache<GroupRole>(MEMBERSHIP_TTL_MS, 100_000);
 
   /** The role of a user in a group, or null: one primary-key lookup. */
   async roleOf(groupId: string, userId: string): Promise<GroupRole | null> {
@@ -62,9 +81,16 @@ export class GroupsService {
     return rows.map((r) => r.groupId);
   }
 
-  /** The caller's role; 404 when the group does not exist, 403 when not a member. */
-  requireMember(groupId: string, userId: string): Promise<GroupRole> {
-    return this.requireRole(this.members.manager, groupId, userId);
+  /**
+   * The caller's role; 404 when the group does not exist, 403 when not a member. Asked on every
+   * group message and history page, so memberships are cached; removals, role changes and
+   * deletions invalidate them on every instance.
+   */
+  async requireMember(groupId: string, userId: string): Promise<GroupRole> {
+    const role = await this.memberships.getOrLoad(membershipKey(groupId, userId), () =>
+      this.requireRole(this.members.manager, groupId, userId),
+    );
+    return role!;
   }
 
   /** The groups a user belongs to with when they joined (for the conversation list). */
@@ -100,7 +126,7 @@ export class GroupsService {
       await m.insert(Group, group);
       await m.insert(GroupMember, { groupId: group.id, userId, role: 'owner', joinedAt: at });
     });
-    this.publish([
+    await this.publish([
       [
         GroupEvents.MemberAdded,
         { groupId: group.id, userIds: [userId], actorId: userId } satisfies GroupMemberAddedEvent,
@@ -152,7 +178,7 @@ export class GroupsService {
       return { ...toGroupDto(group), member_count: counts.get(groupId) ?? 0, my_role: role };
     });
     if (Object.keys(changes).length > 0) {
-      this.publish([
+      await this.publish([
         [GroupEvents.Updated, { groupId, actorId: userId, changes } satisfies GroupUpdatedEvent],
       ]);
     }
@@ -165,7 +191,7 @@ export class GroupsService {
       await this.requireRole(m, groupId, userId, ['owner']);
       return this.deleteGroup(m, groupId);
     });
-    this.publish([
+    await this.publish([
       [GroupEvents.Deleted, { groupId, actorId: userId, memberIds } satisfies GroupDeletedEvent],
     ]);
     return null;
@@ -241,7 +267,7 @@ export class GroupsService {
       return { group_id: groupId, added_user_ids: added, member_count: count + added.length };
     });
     if (result.added_user_ids.length > 0) {
-      this.publish([
+      await this.publish([
         [
           GroupEvents.MemberAdded,
           { groupId, userIds: result.added_user_ids, actorId } satisfies GroupMemberAddedEvent,
@@ -267,7 +293,7 @@ export class GroupsService {
       }
       await m.delete(GroupMember, { groupId, userId: targetId });
     });
-    this.publish([
+    await this.publish([
       [
         GroupEvents.MemberRemoved,
         { groupId, userId: targetId, actorId, reason: 'removed' } satisfies GroupMemberRemovedEvent,
@@ -314,7 +340,7 @@ export class GroupsService {
       }
       return pending;
     });
-    this.publish(events);
+    await this.publish(events);
     return null;
   }
 
@@ -338,7 +364,7 @@ export class GroupsService {
       return true;
     });
     if (changed) {
-      this.publish([
+      await this.publish([
         [
           GroupEvents.Updated,
           {
@@ -419,7 +445,26 @@ export class GroupsService {
     return new Map(rows.map((r) => [r.groupId, Number(r.count)]));
   }
 
-  private publish(events: PendingEvent[]): void {
+  /**
+   * After a commit: drops the cached memberships the change made stale (on every instance),
+   * then publishes the events.
+   */
+  private async publish(events: PendingEvent[]): Promise<void> {
+    const stale: Promise<void>[] = [];
+    for (const [name, payload] of events) {
+      if (name === GroupEvents.MemberRemoved) {
+        const e = payload as GroupMemberRemovedEvent;
+        stale.push(this.bus.publish('groups.membership', membershipKey(e.groupId, e.userId)));
+      } else if (name === GroupEvents.Updated) {
+        const e = payload as GroupUpdatedEvent;
+        for (const r of e.changes.roles ?? []) {
+          stale.push(this.bus.publish('groups.membership', membershipKey(e.groupId, r.userId)));
+        }
+      } else if (name === GroupEvents.Deleted) {
+        stale.push(this.bus.publish('groups.group', (payload as GroupDeletedEvent).groupId));
+      }
+    }
+    await Promise.all(stale);
     for (const [name, payload] of events) this.events.emit(name, payload);
   }
 }

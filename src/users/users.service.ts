@@ -5,6 +5,7 @@ import { In, Repository } from 'typeorm';
 import { AppException } from '../common/errors/app.exception';
 import { iso, now } from '../common/utils/time';
 import { isUniqueViolation } from '../database/errors';
+import { TtlCache } from '../common/cache/ttl-cache';
 import {
   ProfileDto,
   PublicProfileDto,
@@ -27,8 +28,16 @@ export function usernameKey(username: string): string {
   return username.toLowerCase();
 }
 
+/**
+ * How long a user id is known to exist without asking again (asked on every private message).
+ * Accounts are never deleted through the API; this bounds only rows removed by hand.
+ */
+const EXISTS_TTL_MS = 10_000;
+
 @Injectable()
 export class UsersService {
+  private readonly known = new TtlCache<true>(EXISTS_TTL_MS, 100_000);
+
   constructor(
     @InjectRepository(User) private readonly users: Repository<User>,
     private readonly presence: PresenceService,
@@ -176,8 +185,11 @@ export class UsersService {
     return { users: users.map((u) => this.toPublicProfile(u, online.has(u.id))) };
   }
 
-  exists(id: string): Promise<boolean> {
-    return this.users.exists({ where: { id } });
+  async exists(id: string): Promise<boolean> {
+    const found = await this.known.getOrLoad(id, async () =>
+      (await this.users.exists({ where: { id } })) ? true : undefined,
+    );
+    return found === true;
   }
 
   /** Public profiles of several users, keyed by id (one query). */
