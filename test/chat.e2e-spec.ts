@@ -1,6 +1,6 @@
 import { ReadMark } from '../src/chat/read-mark.entity';
 import { Message } from '../src/chat/message.entity';
-import { nextMessageId } from '../src/chat/chat.service';
+import { nextMessageId } from '../src/chat/message-id';
 import { createTestApp, onMysql, TestApp } from './support/test-app';
 import { bearer, registerUser, TestUser } from './support/users';
 import { ClientSocket, connect, emitAck, Recorder, settle } from './support/sockets';
@@ -157,6 +157,8 @@ describe('Chat over HTTP and sockets (e2e)', () => {
       const [owner, m] = [await registerUser(t.http), await registerUser(t.http)];
       const g = await groupWith(owner, [m]);
       const sm = await open(m);
+      // A member who has just written (and so is known to be a member) is refused right after.
+      await send(m, { type: 'text', content: 'before removal', group_id: g });
       const rec = new Recorder(sm, ['message:new', 'group:member_removed']);
       await t.http
         .delete(`/api/v1/group/${g}/members/${m.user_id}`)
@@ -170,6 +172,7 @@ describe('Chat over HTTP and sockets (e2e)', () => {
       await settle();
       expect(rec.of('message:new')).toEqual([]);
       await as(m).get('/chat/messages', { group_id: g }).expect(403);
+      await as(m).post('/chat/message', { type: 'text', content: 'x', group_id: g }).expect(403);
     });
 
     it.each([

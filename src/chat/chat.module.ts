@@ -8,6 +8,7 @@ import { ChatGateway } from './chat.gateway';
 import { ChatService } from './chat.service';
 import { Conversation } from './conversation.entity';
 import { Message } from './message.entity';
+import { MessageWriter } from './message-writer';
 import { ReadMark } from './read-mark.entity';
 
 @Module({
@@ -18,7 +19,7 @@ import { ReadMark } from './read-mark.entity';
     GroupsModule,
   ],
   controllers: [ChatController],
-  providers: [ChatService, ChatGateway],
+  providers: [ChatService, ChatGateway, MessageWriter],
   exports: [ChatService],
 })
 export class ChatModule {}

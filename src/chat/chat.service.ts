@@ -1,8 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { EventEmitter2, OnEvent } from '@nestjs/event-emitter';
 import { InjectRepository } from '@nestjs/typeorm';
-import { EntityManager, In, LessThan, MoreThan, MoreThanOrEqual, Repository } from 'typeorm';
-import { v7 as uuidv7 } from 'uuid';
+import { In, LessThan, MoreThan, MoreThanOrEqual, Repository } from 'typeorm';
 import { AppException } from '../common/errors/app.exception';
 import { iso, now } from '../common/utils/time';
 import { isUniqueViolation } from '../database/errors';
@@ -29,7 +28,9 @@ import {
   ReadMarkDto,
   SyncDto,
 } from './dto/chat-responses.dto';
+import { idFloor, idTime } from './message-id';
 import { Message } from './message.entity';
+import { MessageWriter } from './message-writer';
 import { RateLimitService } from '../rate-limit/rate-limit.service';
 import { ReadMark } from './read-mark.entity';
 
@@ -53,6 +54,7 @@ export class ChatService {
     private readonly tx: TransactionRunner,
     private readonly events: EventEmitter2,
     private readonly rateLimit: RateLimitService,
+    private readonly writer: MessageWriter,
   ) {}
 
   /**
@@ -84,14 +86,15 @@ export class ChatService {
     await this.rateLimit.consume('messages', senderId);
     let message: Message;
     try {
-      message = await this.tx.run((m) =>
-        this.insertMessage(m, target, {
-          type: dto.type,
-          content: dto.content,
-          senderId,
-          clientMsgId,
-        }),
-      );
+      message = await this.writer.write({
+        conversationKey: target.key,
+        receiverId: target.receiverId,
+        groupId: target.groupId,
+        type: dto.type,
+        content: dto.content,
+        senderId,
+        clientMsgId,
+      });
     } catch (err) {
       if (clientMsgId && isUniqueViolation(err)) {
         // A concurrent retry with the same client_msg_id won the race: answer with its message.
@@ -106,74 +109,6 @@ export class ChatService {
       origin,
     } satisfies MessageCreatedEvent);
     return dtoOut;
-  }
-
-  /**
-   * Inside one transaction: lock the conversation row (creating it on the first message), take
-   * an id greater than the conversation's newest, insert the message, move the counters. Ids
-   * are handed out under the lock, so within a conversation id order is commit order and an
-   * `after=<id>` reader never misses a message that commits later with a smaller id.
-   */
-  private async insertMessage(
-    m: EntityManager,
-    target: Target,
-    fields: Pick<Message, 'type' | 'content' | 'senderId' | 'clientMsgId'>,
-  ): Promise<Message> {
-    const createdAt = now();
-    const [userA, userB] =
-      target.receiverId !== null
-        ? privateKey(fields.senderId, target.receiverId).slice(2).split(':')
-        : [null, null];
-    await this.upsertConversation(m, {
-      key: target.key,
-      type: target.groupId ? 'group' : 'private',
-      groupId: target.groupId,
-      userA,
-      userB,
-      updatedAt: createdAt,
-    });
-    const conversation = await m.findOneOrFail(Conversation, {
-      where: { key: target.key },
-      select: { key: true, lastMessageId: true },
-    });
-    const message: Message = {
-      id: nextMessageId(conversation.lastMessageId),
-      conversationKey: target.key,
-      type: fields.type,
-      content: fields.content,
-      senderId: fields.senderId,
-      receiverId: target.receiverId,
-      groupId: target.groupId,
-      clientMsgId: fields.clientMsgId,
-      createdAt,
-    };
-    await m.insert(Message, message);
-    await m.update(Conversation, { key: target.key }, { lastMessageId: message.id });
-    return message;
-  }
-
-  /**
-   * Creates the conversation row with one message, or counts one more: a single upsert, which
-   * also takes the row lock that orders concurrent sends.
-   */
-  private async upsertConversation(
-    m: EntityManager,
-    row: Pick<Conversation, 'key' | 'type' | 'groupId' | 'userA' | 'userB' | 'updatedAt'>,
-  ): Promise<void> {
-    const mysql = m.connection.options.type !== 'better-sqlite3';
-    const values = [row.key, row.type, row.groupId, row.userA, row.userB, '', 1, row.updatedAt];
-    const insert =
-      'INSERT INTO conversations (conversation_key, type, group_id, user_a, user_b, last_message_id, message_count, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)';
-    await m.query(
-      mysql
-        ? `${insert} ON DUPLICATE KEY UPDATE message_count = message_count + 1, updated_at = VALUES(updated_at)`
-        : `${insert} ON CONFLICT (conversation_key) DO UPDATE SET message_count = message_count + 1, updated_at = excluded.updated_at`,
-      mysql
-        ? values
-        : values.map((v) =>
-            v instanceof Date ? v.toISOString().replace('T', ' ').replace('Z', '') : v,
-          ),
-    );
   }
 
   /** History: newest first (offset or `before`), or oldest first after `after`. */
@@ -464,24 +399,6 @@ export class ChatService {
 
 /** How long a message transaction may take to commit after its id was taken. */
 const SYNC_SETTLE_MS = 1000;
-
-/** The millisecond timestamp of a UUIDv7. */
-export function idTime(id: string): number {
-  return parseInt(id.replace(/-/g, '').slice(0, 12), 16);
-}
-
-/** The smallest UUIDv7 string of a millisecond: every message sent at or after `at` sorts above it. */
-export function idFloor(at: Date): string {
-  const hex = at.getTime().toString(16).padStart(12, '0');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-7000-0000-000000000000`;
-}
-
-/** A fresh UUIDv7, strictly greater than `after` (the conversation's newest id) if given. */
-export function nextMessageId(after: string): string {
-  const id = uuidv7();
-  if (!after || id > after) return id;
-  return uuidv7({ msecs: idTime(after) + 1 });
-}
 
 export function toMessageDto(m: Message): MessageDto {
   return {

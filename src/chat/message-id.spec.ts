@@ -1,4 +1,4 @@
-import { idFloor, idTime, nextMessageId } from './chat.service';
+import { idFloor, idTime, nextMessageId } from './message-id';
 
 describe('message ids', () => {
   it('are UUIDv7 strings that sort by time', () => {

@@ -1,0 +1,192 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { now } from '../common/utils/time';
+import { TransactionRunner } from '../database/transaction-runner';
+import { Conversation } from './conversation.entity';
+import { privateKey } from './conversation-key';
+import { nextMessageId } from './message-id';
+import { Message } from './message.entity';
+
+/** A message to store: everything but the id and the time, which are given when it is written. */
+export interface NewMessage {
+  conversationKey: string;
+  receiverId: string | null;
+  groupId: string | null;
+  type: Message['type'];
+  content: string;
+  senderId: string;
+  clientMsgId: string | null;
+}
+
+/** At most this many rows go into one INSERT. */
+const MAX_BATCH_ROWS = 64;
+/** While this many batches are being committed, new messages wait and join the next one. */
+const MAX_BATCHES_IN_FLIGHT = 2;
+
+interface Job {
+  message: NewMessage;
+  resolve: (m: Message) => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * Group commit for messages. Sends that arrive together are written in one transaction with
+ * one multi-row INSERT: a lone message is written at once (on the next turn of the event loop);
+ * under load, messages arriving while earlier batches commit are coalesced into the next batch
+ * (up to MAX_BATCH_ROWS). Each caller's promise settles only after its row is committed.
+ *
+ * Ordering: each batch locks the conversation rows it writes to (in key order, so batches
+ * cannot deadlock each other), reads their newest message ids and hands out greater ones in
+ * arrival order. So within a conversation id order is commit order, and an `after=<id>`
+ * reader never misses a message that commits later with a smaller id.
+ *
+ * A batch that fails is retried message by message, so one bad row (e.g. a duplicate
+ * client_msg_id) fails only its own sender and everything else is stored.
+ */
+@Injectable()
+export class MessageWriter {
+  private queue: Job[] = [];
+  private inFlight = 0;
+  private scheduled = false;
+
+  constructor(private readonly tx: TransactionRunner) {}
+
+  /** Stores a message; resolves once it is committed. */
+  write(message: NewMessage): Promise<Message> {
+    return new Promise<Message>((resolve, reject) => {
+      this.queue.push({ message, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.queue.length === 0 || this.inFlight >= MAX_BATCHES_IN_FLIGHT) {
+      return;
+    }
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      while (this.queue.length > 0 && this.inFlight < MAX_BATCHES_IN_FLIGHT) {
+        const batch = this.queue.splice(0, MAX_BATCH_ROWS);
+        this.inFlight += 1;
+        void this.commit(batch).finally(() => {
+          this.inFlight -= 1;
+          this.schedule();
+        });
+      }
+    });
+  }
+
+  private async commit(batch: Job[]): Promise<void> {
+    try {
+      const stored = await this.tx.run((m) =>
+        this.insert(
+          m,
+          batch.map((j) => j.message),
+        ),
+      );
+      batch.forEach((job, i) => job.resolve(stored[i]));
+    } catch (err) {
+      if (batch.length === 1) {
+        batch[0].reject(err);
+        return;
+      }
+      await Promise.all(
+        batch.map((job) =>
+          this.tx
+            .run((m) => this.insert(m, [job.message]))
+            .then(
+              ([stored]) => job.resolve(stored),
+              (e: unknown) => job.reject(e),
+            ),
+        ),
+      );
+    }
+  }
+
+  /**
+   * In one transaction: create or count the conversations (one upsert, which takes their row
+   * locks), read their newest ids, insert the messages (one INSERT), move the newest ids.
+   */
+  private async insert(m: EntityManager, batch: NewMessage[]): Promise<Message[]> {
+    const createdAt = now();
+    const conversations = new Map<string, { first: NewMessage; count: number }>();
+    for (const msg of batch) {
+      const c = conversations.get(msg.conversationKey);
+      if (c) c.count += 1;
+      else conversations.set(msg.conversationKey, { first: msg, count: 1 });
+    }
+    const keys = [...conversations.keys()].sort();
+    await this.upsertConversations(
+      m,
+      keys.map((key) => {
+        const { first, count } = conversations.get(key)!;
+        const [userA, userB] =
+          first.receiverId !== null
+            ? privateKey(first.senderId, first.receiverId).slice(2).split(':')
+            : [null, null];
+        return { key, groupId: first.groupId, userA, userB, count };
+      }),
+      createdAt,
+    );
+    const newest = new Map<string, string>(
+      (
+        await m
+          .createQueryBuilder(Conversation, 'c')
+          .select(['c.key', 'c.lastMessageId'])
+          .where('c.key IN (:...keys)', { keys })
+          .getMany()
+      ).map((c) => [c.key, c.lastMessageId]),
+    );
+    const messages: Message[] = batch.map((msg) => {
+      const id = nextMessageId(newest.get(msg.conversationKey) ?? '');
+      newest.set(msg.conversationKey, id);
+      return { ...msg, id, createdAt };
+    });
+    await m
+      .createQueryBuilder()
+      .insert()
+      .into(Message)
+      .values(messages)
+      .updateEntity(false)
+      .execute();
+    const cases = keys.map(() => 'WHEN ? THEN ?').join(' ');
+    await m.query(
+      `UPDATE conversations SET last_message_id = CASE conversation_key ${cases} END WHERE conversation_key IN (${keys.map(() => '?').join(', ')})`,
+      [...keys.flatMap((k) => [k, newest.get(k)!]), ...keys],
+    );
+    return messages;
+  }
+
+  /** Creates each conversation row with `count` messages, or adds `count`: a single upsert. */
+  private async upsertConversations(
+    m: EntityManager,
+    rows: {
+      key: string;
+      groupId: string | null;
+      userA: string | null;
+      userB: string | null;
+      count: number;
+    }[],
+    at: Date,
+  ): Promise<void> {
+    const mysql = m.connection.options.type !== 'better-sqlite3';
+    const updatedAt = mysql ? at : at.toISOString().replace('T', ' ').replace('Z', '');
+    const insert = `INSERT INTO conversations (conversation_key, type, group_id, user_a, user_b, last_message_id, message_count, updated_at) VALUES ${rows.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`;
+    await m.query(
+      mysql
+        ? `${insert} ON DUPLICATE KEY UPDATE message_count = message_count + VALUES(message_count), updated_at = VALUES(updated_at)`
+        : `${insert} ON CONFLICT (conversation_key) DO UPDATE SET message_count = message_count + excluded.message_count, updated_at = excluded.updated_at`,
+      rows.flatMap((r) => [
+        r.key,
+        r.groupId ? 'group' : 'private',
+        r.groupId,
+        r.userA,
+        r.userB,
+        '',
+        r.count,
+        updatedAt,
+      ]),
+    );
+  }
+}

@@ -1,0 +1,108 @@
+import { randomUUID } from 'node:crypto';
+import { Conversation } from '../src/chat/conversation.entity';
+import { privateKey } from '../src/chat/conversation-key';
+import { Message } from '../src/chat/message.entity';
+import { MessageWriter, NewMessage } from '../src/chat/message-writer';
+import { isUniqueViolation } from '../src/database/errors';
+import { createTestApp, TestApp } from './support/test-app';
+
+/**
+ * Group commit, against the real database (SQLite, or MariaDB with E2E_DB=mysql): concurrent
+ * sends share transactions and INSERTs, and each still gets its own outcome.
+ */
+describe('MessageWriter group commit (e2e)', () => {
+  let t: TestApp;
+  let writer: MessageWriter;
+  let batches: number[];
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    writer = t.app.get(MessageWriter);
+  });
+  beforeEach(() => {
+    batches = [];
+    const insert = (writer as unknown as { insert: (m: unknown, b: NewMessage[]) => unknown })
+      .insert;
+    jest
+      .spyOn(writer as unknown as { insert: typeof insert }, 'insert')
+      .mockImplementation(function (this: MessageWriter, m: unknown, batch: NewMessage[]) {
+        batches.push(batch.length);
+        return insert.call(this, m, batch);
+      });
+  });
+  afterEach(() => jest.restoreAllMocks());
+  afterAll(() => t.close());
+
+  const dm = (from: string, to: string, content: string, clientMsgId: string | null = null) =>
+    ({
+      conversationKey: privateKey(from, to),
+      receiverId: to,
+      groupId: null,
+      type: 'text',
+      content,
+      senderId: from,
+      clientMsgId,
+    }) satisfies NewMessage;
+
+  it('coalesces concurrent sends into shared batches, keeping per-conversation order and counters', async () => {
+    const [a, b, c, d] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+    const pairs = [
+      [a, b],
+      [c, d],
+      [b, c],
+    ];
+    const sends = Array.from({ length: 30 }, (_, i) => {
+      const [from, to] = pairs[i % 3];
+      return dm(from, to, `m${i}`);
+    });
+    const stored = await Promise.all(sends.map((s) => writer.write(s)));
+
+    expect(batches.reduce((x, y) => x + y, 0)).toBe(30);
+    expect(batches.length).toBeLessThan(30);
+    expect(Math.max(...batches)).toBeGreaterThan(1);
+    for (const [i, msg] of stored.entries()) {
+      expect(msg).toMatchObject({ content: `m${i}`, conversationKey: sends[i].conversationKey });
+    }
+    for (const [from, to] of pairs) {
+      const key = privateKey(from, to);
+      const mine = stored.filter((m) => m.conversationKey === key);
+      // Ids grow in the order the sends were made, and every one of them was committed.
+      expect(mine.map((m) => m.id)).toEqual([...mine.map((m) => m.id)].sort());
+      const rows = await t.dataSource
+        .getRepository(Message)
+        .find({ where: { conversationKey: key }, order: { id: 'ASC' } });
+      expect(rows.map((r) => r.content)).toEqual(mine.map((m) => m.content));
+      const conversation = await t.dataSource.getRepository(Conversation).findOneByOrFail({ key });
+      expect(conversation.messageCount).toBe(10);
+      expect(conversation.lastMessageId).toBe(mine[mine.length - 1].id);
+    }
+  });
+
+  it('gives each sender of a failed batch its own outcome: only the bad row fails', async () => {
+    const [a, b] = [randomUUID(), randomUUID()];
+    const sends = [
+      dm(a, b, 'one', 'dup'),
+      dm(a, b, 'two'),
+      dm(b, a, 'three'),
+      dm(a, b, 'four', 'dup'), // same sender + client_msg_id as 'one'
+      dm(b, a, 'five'),
+    ];
+    const outcomes = await Promise.allSettled(sends.map((s) => writer.write(s)));
+
+    const failed = outcomes.filter((o) => o.status === 'rejected');
+    expect(failed).toHaveLength(1);
+    expect(isUniqueViolation((failed[0] as PromiseRejectedResult).reason)).toBe(true);
+    const contents = (
+      await t.dataSource
+        .getRepository(Message)
+        .find({ where: { conversationKey: privateKey(a, b) }, order: { id: 'ASC' } })
+    ).map((m) => m.content);
+    expect(contents).toHaveLength(4);
+    expect(contents.filter((c) => c === 'one' || c === 'four')).toHaveLength(1);
+    expect(contents).toEqual(expect.arrayContaining(['two', 'three', 'five']));
+    const conversation = await t.dataSource
+      .getRepository(Conversation)
+      .findOneByOrFail({ key: privateKey(a, b) });
+    expect(conversation.messageCount).toBe(4);
+  });
+});
