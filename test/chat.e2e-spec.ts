@@ -708,5 +708,40 @@ describe('Chat over HTTP and sockets (e2e)', () => {
       expect(paged.body.data).toEqual({ conversations: [second], total: 3 });
       await as(me).get('/chat/conversations', { limit: 0 }).expect(400);
     });
+
+    it('pages through many conversations of both kinds without gaps or repeats', async () => {
+      const me = await registerUser(t.http);
+      const peers = await Promise.all([0, 1, 2, 3, 4, 5].map(() => registerUser(t.http)));
+      const owner = await registerUser(t.http);
+      const expected: string[] = [];
+      for (const [i, p] of peers.entries()) {
+        // Both directions, so I am user_a of some conversations and user_b of others.
+        await send(i % 2 ? me : p, {
+          type: 'text',
+          content: `c${i}`,
+          receiver_id: i % 2 ? p.user_id : me.user_id,
+        });
+        expected.unshift(p.user_id);
+        await settle(5); // distinct activity times
+        if (i === 2) {
+          const g = await groupWith(owner, [me]);
+          await send(owner, { type: 'text', content: 'g', group_id: g });
+          expected.unshift(g);
+          await settle(5);
+        }
+      }
+      const seen: string[] = [];
+      for (let offset = 0; offset < 9; offset += 2) {
+        const res = await as(me).get('/chat/conversations', { limit: 2, offset }).expect(200);
+        expect(res.body.data.total).toBe(7);
+        seen.push(
+          ...res.body.data.conversations.map(
+            (c: { peer: { user_id: string } | null; group: { group_id: string } | null }) =>
+              c.peer?.user_id ?? c.group!.group_id,
+          ),
+        );
+      }
+      expect(seen).toEqual(expected);
+    });
   });
 });

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { EventEmitter2, OnEvent } from '@nestjs/event-emitter';
 import { InjectRepository } from '@nestjs/typeorm';
-import { In, LessThan, MoreThan, MoreThanOrEqual, Repository } from 'typeorm';
+import { In, MoreThanOrEqual, Repository } from 'typeorm';
 import { AppException } from '../common/errors/app.exception';
 import { iso, now } from '../common/utils/time';
 import { isUniqueViolation } from '../database/errors';
@@ -33,6 +33,19 @@ import { Message } from './message.entity';
 import { MessageWriter } from './message-writer';
 import { RateLimitService } from '../rate-limit/rate-limit.service';
 import { ReadMark } from './read-mark.entity';
+
+/** A row of `messages` as the drivers return it (SQLite gives datetimes as UTC text). */
+interface RawMessage {
+  id: string;
+  conversation_key: string;
+  type: Message['type'];
+  content: string;
+  sender_id: string;
+  receiver_id: string | null;
+  group_id: string | null;
+  client_msg_id: string | null;
+  created_at: Date | string;
+}
 
 /** A resolved conversation, from the caller's point of view. */
 export interface Target {
@@ -121,21 +134,22 @@ export class ChatService {
     }
     const target = await this.resolveTarget(userId, query);
     const limit = query.limit;
-    const where = { conversationKey: target.key };
     let rows: Message[];
-    if (query.after) {
-      rows = await this.messages.find({
-        where: { ...where, id: MoreThan(query.after) },
-        order: { id: 'ASC' },
-        take: limit + 1,
-      });
+    if (query.after || query.before) {
+      // Walk the (conversation_key, id) index from the cursor: as fast at any depth. MariaDB
+      // would otherwise read a backward `before` page row by row from the newest message.
+      const [op, dir] = query.after ? ['>', 'ASC'] : ['<', 'DESC'];
+      const from = this.mysql ? 'messages FORCE INDEX (IDX_messages_conversation)' : 'messages';
+      rows = await this.messageRows(
+        `SELECT * FROM ${from} WHERE conversation_key = ? AND id ${op} ? ORDER BY id ${dir} LIMIT ?`,
+        [target.key, query.after ?? query.before, limit + 1],
+      );
     } else {
-      rows = await this.messages.find({
-        where: query.before ? { ...where, id: LessThan(query.before) } : where,
-        order: { id: 'DESC' },
-        take: limit + 1,
-        skip: query.before ? undefined : (query.offset ?? 0),
-      });
+      // Offset paging skips over ids in the index only, then reads the page's rows.
+      rows = await this.messageRows(
+        'SELECT m.* FROM messages m JOIN (SELECT id FROM messages WHERE conversation_key = ? ORDER BY id DESC LIMIT ? OFFSET ?) page ON page.id = m.id ORDER BY m.id DESC',
+        [target.key, limit + 1, query.offset ?? 0],
+      );
     }
     const hasMore = rows.length > limit;
     if (hasMore) rows = rows.slice(0, limit);
@@ -151,6 +165,29 @@ export class ChatService {
       total: conversation?.messageCount ?? 0,
       has_more: hasMore,
     };
+  }
+
+  private get mysql(): boolean {
+    return this.messages.manager.connection.options.type !== 'better-sqlite3';
+  }
+
+  /** Messages from a raw query over `messages` (all columns). */
+  private async messageRows(sql: string, params: unknown[]): Promise<Message[]> {
+    const raw = await this.messages.query<RawMessage[]>(sql, params);
+    return raw.map((r) => ({
+      id: r.id,
+      conversationKey: r.conversation_key,
+      type: r.type,
+      content: r.content,
+      senderId: r.sender_id,
+      receiverId: r.receiver_id,
+      groupId: r.group_id,
+      clientMsgId: r.client_msg_id,
+      createdAt:
+        r.created_at instanceof Date
+          ? r.created_at
+          : new Date(`${r.created_at.replace(' ', 'T')}Z`),
+    }));
   }
 
   /**
@@ -227,12 +264,23 @@ export class ChatService {
 
   /**
    * My conversations, most recent activity first: private ones that have messages and every
-   * group I belong to. Reads conversation rows and read marks, never whole histories.
+   * group I belong to. Reads only the private conversation rows that can reach the page (the
+   * newest offset + limit), my memberships, and the page's read marks; never whole histories.
    */
   async conversations(userId: string, limit: number, offset: number): Promise<ConversationListDto> {
-    const [asA, asB, memberships] = await Promise.all([
-      this.conversationRepo.find({ where: { userA: userId } }),
-      this.conversationRepo.find({ where: { userB: userId } }),
+    const newest = (side: 'userA' | 'userB') =>
+      this.conversationRepo.find({
+        where: { [side]: userId },
+        order: { updatedAt: 'DESC', key: 'ASC' },
+        take: offset + limit,
+      });
+    const [asA, asB, [{ n: privateCount }], memberships] = await Promise.all([
+      newest('userA'),
+      newest('userB'),
+      this.conversationRepo.query<{ n: number | string }[]>(
+        'SELECT (SELECT COUNT(*) FROM conversations WHERE user_a = ?) + (SELECT COUNT(*) FROM conversations WHERE user_b = ?) AS n',
+        [userId, userId],
+      ),
       this.groups.membershipsOf(userId),
     ]);
     const groupConversations = memberships.length
@@ -295,7 +343,7 @@ export class ChatService {
         updated_at: iso(e.at)!,
       };
     });
-    return { conversations, total: entries.length };
+    return { conversations, total: Number(privateCount) + memberships.length };
   }
 
   /**
@@ -307,28 +355,24 @@ export class ChatService {
     conversations: { key: string; since?: Date }[],
   ): Promise<Map<string, number>> {
     if (conversations.length === 0) return new Map();
-    const floors: Record<string, string> = {};
-    const cases = conversations.map((c, i) => {
-      floors[`k${i}`] = c.key;
-      floors[`f${i}`] = c.since ? idFloor(c.since) : '';
-      return `WHEN :k${i} THEN :f${i}`;
+    const marks = await this.marks.find({
+      where: { userId, conversationKey: In(conversations.map((c) => c.key)) },
+      select: { conversationKey: true, messageId: true },
     });
-    const rows = await this.messages
-      .createQueryBuilder('m')
-      .select('m.conversation_key', 'key')
-      .addSelect('COUNT(*)', 'count')
-      .leftJoin(ReadMark, 'r', 'r.conversation_key = m.conversation_key AND r.user_id = :userId', {
+    const markOf = new Map(marks.map((m) => [m.conversationKey, m.messageId]));
+    // One index range per conversation, from its bound: reads only the unread messages.
+    const ranges = conversations.map(() => '(conversation_key = ? AND id > ?)').join(' OR ');
+    const rows = await this.messages.query<{ conversation_key: string; n: string | number }[]>(
+      `SELECT conversation_key, COUNT(*) AS n FROM messages WHERE (${ranges}) AND sender_id <> ? GROUP BY conversation_key`,
+      [
+        ...conversations.flatMap((c) => [
+          c.key,
+          markOf.get(c.key) ?? (c.since ? idFloor(c.since) : ''),
+        ]),
         userId,
-      })
-      .where('m.conversation_key IN (:...keys)', { keys: conversations.map((c) => c.key) })
-      .andWhere('m.sender_id <> :userId', { userId })
-      .andWhere(
-        `m.id > COALESCE(r.message_id, CASE m.conversation_key ${cases.join(' ')} ELSE '' END)`,
-        floors,
-      )
-      .groupBy('m.conversation_key')
-      .getRawMany<{ key: string; count: string | number }>();
-    return new Map(rows.map((r) => [r.key, Number(r.count)]));
+      ],
+    );
+    return new Map(rows.map((r) => [r.conversation_key, Number(r.n)]));
   }
 
   /**
@@ -337,26 +381,23 @@ export class ChatService {
    */
   async sync(userId: string, query: SyncQueryDto): Promise<SyncDto> {
     const start = Date.now();
-    const [peers, groupIds] = await Promise.all([
-      this.privatePeers(userId),
-      this.groups.groupIdsOf(userId),
-    ]);
-    const keys = [...peers.map((p) => privateKey(userId, p)), ...groupIds.map(groupKey)];
+    const after = query.after ?? '';
+    // Only conversations with something newer than `after` can contribute.
+    const active = await this.messages.query<{ conversation_key: string }[]>(
+      `SELECT conversation_key FROM conversations WHERE user_a = ? AND last_message_id > ?
+       UNION ALL SELECT conversation_key FROM conversations WHERE user_b = ? AND last_message_id > ?
+       UNION ALL SELECT c.conversation_key FROM conversations c JOIN group_members g ON g.group_id = c.group_id
+         WHERE g.user_id = ? AND c.last_message_id > ?`,
+      [userId, after, userId, after, userId, after],
+    );
+    const keys = active.map((r) => r.conversation_key);
     if (keys.length === 0) return { messages: [], has_more: false, watermark: query.after ?? null };
     // Ids follow commit order within a conversation, not across conversations: a message of
     // another conversation may still be committing with a smaller id. So a page stops at the
     // time of the request, and when it reaches into the last SYNC_SETTLE_MS it is read again
     // once those commits have landed. Newer messages reach the (connected) client live.
     const horizon = idFloor(new Date(start));
-    const page = () =>
-      this.messages
-        .createQueryBuilder('m')
-        .where('m.conversation_key IN (:...keys)', { keys })
-        .andWhere('m.id > :after', { after: query.after ?? '' })
-        .andWhere('m.id < :horizon', { horizon })
-        .orderBy('m.id', 'ASC')
-        .take(query.limit + 1)
-        .getMany();
+    const page = () => this.syncPage(keys, after, horizon, query.limit + 1);
     let rows = await page();
     const newest = rows[Math.min(rows.length, query.limit) - 1];
     if (newest && idTime(newest.id) > start - SYNC_SETTLE_MS) {
@@ -370,6 +411,37 @@ export class ChatService {
       has_more: hasMore,
       watermark: rows.length ? rows[rows.length - 1].id : (query.after ?? null),
     };
+  }
+
+  /**
+   * The first `take` messages with after < id < horizon of the given conversations, oldest
+   * first. On MySQL/MariaDB each conversation contributes the ids of its own index range (at
+   * most `take`), merged, then the page's rows are read: the cost follows the page and the
+   * active conversations, never the length of a conversation's backlog.
+   */
+  private async syncPage(
+    keys: string[],
+    after: string,
+    horizon: string,
+    take: number,
+  ): Promise<Message[]> {
+    if (!this.mysql) {
+      return this.messageRows(
+        `SELECT * FROM messages WHERE conversation_key IN (${keys.map(() => '?').join(', ')}) AND id > ? AND id < ? ORDER BY id LIMIT ?`,
+        [...keys, after, horizon, take],
+      );
+    }
+    const perKey =
+      '(SELECT id FROM messages FORCE INDEX (IDX_messages_conversation) WHERE conversation_key = ? AND id > ? AND id < ? ORDER BY id LIMIT ?)';
+    const ids = await this.messages.query<{ id: string }[]>(
+      `${keys.map(() => perKey).join(' UNION ALL ')} ORDER BY id LIMIT ?`,
+      [...keys.flatMap((k) => [k, after, horizon, take]), take],
+    );
+    if (ids.length === 0) return [];
+    return this.messageRows(
+      `SELECT * FROM messages WHERE id IN (${ids.map(() => '?').join(', ')}) ORDER BY id`,
+      ids.map((r) => r.id),
+    );
   }
 
   /** A deleted group's history is readable by nobody: remove it with its counters and marks. */
