@@ -315,6 +315,14 @@ describe('Socket gateway (e2e)', () => {
       });
     });
 
+    it('handles a valid event sent without an ack like any other', async () => {
+      const [a, b] = [await registerUser(t.http), await registerUser(t.http)];
+      const [sa, sb] = [await open(a), await open(b)];
+      const delivered = waitForEvent<{ content: string; sender_id: string }>(sb, 'message:new');
+      sa.emit('message:send', { type: 'text', content: 'no ack', receiver_id: b.user_id });
+      expect(await delivered).toMatchObject({ content: 'no ack', sender_id: a.user_id });
+    });
+
     it('reports a failed event as `exception` when the client gives no ack', async () => {
       const user = await registerUser(t.http);
       const s = await open(user);

@@ -3,7 +3,9 @@ import { ConfigService } from '@nestjs/config';
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import { createAdapter } from '@socket.io/redis-adapter';
 import Redis from 'ioredis';
-import type { Server, ServerOptions } from 'socket.io';
+import type { MessageMappingProperties } from '@nestjs/websockets';
+import type { Observable } from 'rxjs';
+import type { Server, ServerOptions, Socket } from 'socket.io';
 import type { AppConfig } from '../../config/app.config';
 import { createRedisClient } from '../../redis/redis.module';
 
@@ -58,6 +60,38 @@ export class ConfiguredIoAdapter extends IoAdapter {
       server.adapter(createAdapter(pub, sub, { requestsTimeout: 3000 }));
     }
     return server;
+  }
+
+  /**
+   * Nest's own binding keeps an rxjs pipeline (fromEvent, mergeMap, takeUntil, share) alive
+   * per handler per socket for the socket's whole life: about half of what an idle connection
+   * costs in memory. Plain listeners do the same job; a pipeline exists only while a message
+   * is being handled.
+   */
+  override bindMessageHandlers(
+    socket: Socket,
+    handlers: MessageMappingProperties[],
+    transform: (data: unknown) => Observable<unknown>,
+  ): void {
+    for (const { message, callback, isAckHandledManually } of handlers) {
+      socket.on(message as string, (...args: unknown[]) => {
+        // As rxjs fromEvent would hand it over: one argument as is, several as an array.
+        const { data, ack } = this.mapPayload(args.length === 1 ? args[0] : args) as {
+          data: unknown;
+          ack?: (reply: unknown) => void;
+        };
+        transform(callback(data, ack)).subscribe({
+          next: (response) => {
+            if (response === undefined || response === null) return;
+            const { event, data: payload } = response as { event?: string; data?: unknown };
+            if (event) socket.emit(event, payload);
+            else if (!isAckHandledManually && typeof ack === 'function') ack(response);
+          },
+          error: (err: unknown) =>
+            this.logger.error({ err }, `handler of ${String(message)} failed`),
+        });
+      });
+    }
   }
 
   override async close(server: Server): Promise<void> {
