@@ -23,6 +23,8 @@ export function configureApp(app: NestExpressApplication): void {
   // Client IPs (rate limits, logs) from X-Forwarded-For only through the proxies configured.
   app.set('trust proxy', config.trustProxy);
   app.disable('x-powered-by');
+  // API answers are per-user and change with every message: no ETag hashing of every body.
+  app.set('etag', false);
   // Security headers; the CSP is relaxed only as far as the Swagger UI at /docs needs.
   app.use(
     helmet({

@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { now } from '../common/utils/time';
 import { TransactionRunner } from '../database/transaction-runner';
-import { Conversation } from './conversation.entity';
 import { privateKey } from './conversation-key';
 import { nextMessageId } from './message-id';
 import { Message } from './message.entity';
@@ -16,6 +15,11 @@ export interface NewMessage {
   content: string;
   senderId: string;
   clientMsgId: string | null;
+}
+
+/** A datetime as SQLite keeps it (UTC text); MySQL drivers take the Date itself. */
+function sqlTime(at: Date): string {
+  return at.toISOString().replace('T', ' ').replace('Z', '');
 }
 
 /** At most this many rows go into one INSERT. */
@@ -129,30 +133,38 @@ export class MessageWriter {
       }),
       createdAt,
     );
+    const inKeys = keys.map(() => '?').join(', ');
     const newest = new Map<string, string>(
       (
-        await m
-          .createQueryBuilder(Conversation, 'c')
-          .select(['c.key', 'c.lastMessageId'])
-          .where('c.key IN (:...keys)', { keys })
-          .getMany()
-      ).map((c) => [c.key, c.lastMessageId]),
+        await m.query<{ conversation_key: string; last_message_id: string }[]>(
+          `SELECT conversation_key, last_message_id FROM conversations WHERE conversation_key IN (${inKeys})`,
+          keys,
+        )
+      ).map((c) => [c.conversation_key, c.last_message_id]),
     );
     const messages: Message[] = batch.map((msg) => {
       const id = nextMessageId(newest.get(msg.conversationKey) ?? '');
       newest.set(msg.conversationKey, id);
       return { ...msg, id, createdAt };
     });
-    await m
-      .createQueryBuilder()
-      .insert()
-      .into(Message)
-      .values(messages)
-      .updateEntity(false)
-      .execute();
+    const mysql = m.connection.options.type !== 'better-sqlite3';
+    await m.query(
+      `INSERT INTO messages (id, conversation_key, type, content, sender_id, receiver_id, group_id, client_msg_id, created_at) VALUES ${messages.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+      messages.flatMap((r) => [
+        r.id,
+        r.conversationKey,
+        r.type,
+        r.content,
+        r.senderId,
+        r.receiverId,
+        r.groupId,
+        r.clientMsgId,
+        mysql ? createdAt : sqlTime(createdAt),
+      ]),
+    );
     const cases = keys.map(() => 'WHEN ? THEN ?').join(' ');
     await m.query(
-      `UPDATE conversations SET last_message_id = CASE conversation_key ${cases} END WHERE conversation_key IN (${keys.map(() => '?').join(', ')})`,
+      `UPDATE conversations SET last_message_id = CASE conversation_key ${cases} END WHERE conversation_key IN (${inKeys})`,
       [...keys.flatMap((k) => [k, newest.get(k)!]), ...keys],
     );
     return messages;
@@ -171,7 +183,7 @@ export class MessageWriter {
     at: Date,
   ): Promise<void> {
     const mysql = m.connection.options.type !== 'better-sqlite3';
-    const updatedAt = mysql ? at : at.toISOString().replace('T', ' ').replace('Z', '');
+    const updatedAt = mysql ? at : sqlTime(at);
     const insert = `INSERT INTO conversations (conversation_key, type, group_id, user_a, user_b, last_message_id, message_count, updated_at) VALUES ${rows.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`;
     await m.query(
       mysql
