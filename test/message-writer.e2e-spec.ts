@@ -91,7 +91,7 @@ describe('MessageWriter group commit (e2e)', () => {
 
     const failed = outcomes.filter((o) => o.status === 'rejected');
     expect(failed).toHaveLength(1);
-    expect(isUniqueViolation((failed[0] as PromiseRejectedResult).reason)).toBe(true);
+    expect(isUniqueViolation(failed[0].reason)).toBe(true);
     const contents = (
       await t.dataSource
         .getRepository(Message)
