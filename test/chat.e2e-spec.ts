@@ -383,6 +383,7 @@ describe('Chat over HTTP and sockets (e2e)', () => {
       ['limit 0', { limit: 0 }],
       ['limit 101', { limit: 101 }],
       ['a negative offset', { offset: -1 }],
+      ['an absurd offset', { offset: '1e21' }],
       ['a bad cursor', { after: 'yesterday' }],
     ])('refuses %s with 400', async (_name, query) => {
       await as(a)
@@ -598,16 +599,21 @@ describe('Chat over HTTP and sockets (e2e)', () => {
   });
 
   describe('GET /api/v1/chat/sync', () => {
-    (onMysql ? it : it.skip)(
-      'never skips a message that commits late in another conversation',
-      async () => {
+    (onMysql ? it.each : it.skip.each)([
+      ['a conversation with newer messages', false],
+      ['a conversation with nothing newer yet', true],
+    ])(
+      'never skips a message that commits late in another conversation (%s)',
+      async (_name, quietBefore) => {
         const [me, p1, p2] = [
           await registerUser(t.http),
           await registerUser(t.http),
           await registerUser(t.http),
         ];
+        const p2Start = { type: 'text', content: 'start', receiver_id: me.user_id };
+        if (quietBefore) await send(p2, p2Start);
         const first = await send(p1, { type: 'text', content: 'start', receiver_id: me.user_id });
-        await send(p2, { type: 'text', content: 'start', receiver_id: me.user_id });
+        if (!quietBefore) await send(p2, p2Start);
         // A send to me from p2 takes its id now but is still committing...
         const mysql = await import('mysql2/promise');
         const conn = await mysql.createConnection(t.databaseUrl);
@@ -617,6 +623,11 @@ describe('Chat over HTTP and sockets (e2e)', () => {
         await conn.query(
           'INSERT INTO messages (id, conversation_key, type, content, sender_id, receiver_id, created_at) VALUES (?, ?, ?, ?, ?, ?, NOW(3))',
           [lateId, `p:${a}:${b}`, 'text', 'late', p2.user_id, me.user_id],
+        );
+        // (as the service does in the same transaction)
+        await conn.query(
+          'UPDATE conversations SET last_message_id = ?, message_count = message_count + 1 WHERE conversation_key = ?',
+          [lateId, `p:${a}:${b}`],
         );
         // ...while a newer message of another conversation commits at once.
         const quick = await send(p1, { type: 'text', content: 'quick', receiver_id: me.user_id });
@@ -707,6 +718,7 @@ describe('Chat over HTTP and sockets (e2e)', () => {
       const paged = await as(me).get('/chat/conversations', { limit: 1, offset: 1 }).expect(200);
       expect(paged.body.data).toEqual({ conversations: [second], total: 3 });
       await as(me).get('/chat/conversations', { limit: 0 }).expect(400);
+      await as(me).get('/chat/conversations', { offset: 10_000_000_000 }).expect(400);
     });
 
     it('pages through many conversations of both kinds without gaps or repeats', async () => {

@@ -293,8 +293,13 @@ describeCluster('Two instances on Redis (e2e)', () => {
     ];
     const [yOnA, zOnB] = [await on(a, y), await on(b, z)];
     const [ry, rz] = [new Recorder(yOnA, ['message:new']), new Recorder(zOnB, ['message:new'])];
+    const w = await registerUser(a.http);
+    await b.http.get('/api/v1/user/profile').set(bearer(w.token)).expect(200); // checked on B
     await redisProxy.cut();
     await settle(200);
+    // B cannot hear A's invalidations now, so it does not trust what it checked before.
+    await a.http.post('/api/v1/logout').set(bearer(w.token)).expect(200);
+    await b.http.get('/api/v1/user/profile').set(bearer(w.token)).expect(401);
     // Same instance: still delivered; the API still answers (limits count per instance meanwhile).
     await a.http
       .post('/api/v1/chat/message')

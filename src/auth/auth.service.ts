@@ -36,7 +36,7 @@ export class AuthService {
   /** Compared against when the email is unknown, so a login takes as long either way. */
   private readonly dummyHash: string;
   /** Tokens whose claims were checked against the database, by jti. */
-  private readonly checked = new TtlCache<AuthUser>(TOKEN_CHECK_TTL_MS, 100_000);
+  private readonly checked: TtlCache<AuthUser>;
 
   constructor(
     private readonly users: UsersService,
@@ -48,6 +48,7 @@ export class AuthService {
     private readonly bus: InvalidationBus,
   ) {
     this.dummyHash = bcrypt.hashSync('not-a-real-password', this.config.bcryptRounds);
+    this.checked = new TtlCache<AuthUser>(TOKEN_CHECK_TTL_MS, 100_000, () => bus.live);
     bus.on('auth.token', (jti) => this.checked.delete(jti));
     bus.on('auth.user', (userId) => this.checked.deleteWhere((_, user) => user.id === userId));
     bus.onReset(() => this.checked.clear());

@@ -382,22 +382,24 @@ export class ChatService {
   async sync(userId: string, query: SyncQueryDto): Promise<SyncDto> {
     const start = Date.now();
     const after = query.after ?? '';
-    // Only conversations with something newer than `after` can contribute.
-    const active = await this.messages.query<{ conversation_key: string }[]>(
-      `SELECT conversation_key FROM conversations WHERE user_a = ? AND last_message_id > ?
-       UNION ALL SELECT conversation_key FROM conversations WHERE user_b = ? AND last_message_id > ?
-       UNION ALL SELECT c.conversation_key FROM conversations c JOIN group_members g ON g.group_id = c.group_id
-         WHERE g.user_id = ? AND c.last_message_id > ?`,
-      [userId, after, userId, after, userId, after],
-    );
-    const keys = active.map((r) => r.conversation_key);
-    if (keys.length === 0) return { messages: [], has_more: false, watermark: query.after ?? null };
     // Ids follow commit order within a conversation, not across conversations: a message of
     // another conversation may still be committing with a smaller id. So a page stops at the
     // time of the request, and when it reaches into the last SYNC_SETTLE_MS it is read again
     // once those commits have landed. Newer messages reach the (connected) client live.
     const horizon = idFloor(new Date(start));
-    const page = () => this.syncPage(keys, after, horizon, query.limit + 1);
+    // Only conversations with something newer than `after` can contribute; asked again on the
+    // second read, since a conversation may have become active by a late commit meanwhile.
+    const page = async () => {
+      const active = await this.messages.query<{ conversation_key: string }[]>(
+        `SELECT conversation_key FROM conversations WHERE user_a = ? AND last_message_id > ?
+         UNION ALL SELECT conversation_key FROM conversations WHERE user_b = ? AND last_message_id > ?
+         UNION ALL SELECT c.conversation_key FROM conversations c JOIN group_members g ON g.group_id = c.group_id
+           WHERE g.user_id = ? AND c.last_message_id > ?`,
+        [userId, after, userId, after, userId, after],
+      );
+      const keys = active.map((r) => r.conversation_key);
+      return keys.length ? this.syncPage(keys, after, horizon, query.limit + 1) : [];
+    };
     let rows = await page();
     const newest = rows[Math.min(rows.length, query.limit) - 1];
     if (newest && idTime(newest.id) > start - SYNC_SETTLE_MS) {

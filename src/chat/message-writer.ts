@@ -95,16 +95,15 @@ export class MessageWriter {
         batch[0].reject(err);
         return;
       }
-      await Promise.all(
-        batch.map((job) =>
-          this.tx
-            .run((m) => this.insert(m, [job.message]))
-            .then(
-              ([stored]) => job.resolve(stored),
-              (e: unknown) => job.reject(e),
-            ),
-        ),
-      );
+      // One at a time, in arrival order, so ids within a conversation keep the send order.
+      for (const job of batch) {
+        await this.tx
+          .run((m) => this.insert(m, [job.message]))
+          .then(
+            ([stored]) => job.resolve(stored),
+            (e: unknown) => job.reject(e),
+          );
+      }
     }
   }
 

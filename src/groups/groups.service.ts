@@ -50,6 +50,7 @@ export class GroupsService {
     @Inject(groupsConfig.KEY) private readonly config: GroupsConfig,
     private readonly bus: InvalidationBus,
   ) {
+    this.memberships = new TtlCache<GroupRole>(MEMBERSHIP_TTL_MS, 100_000, () => bus.live);
     bus.on('groups.membership', (key) => this.memberships.delete(key));
     bus.on('groups.group', (groupId) =>
       this.memberships.deleteWhere((key) => key.startsWith(`${groupId}|`)),
@@ -58,7 +59,7 @@ export class GroupsService {
   }
 
   /** Roles of members, by membershipKey; only memberships are cached, not refusals. */
-  private readonly memberships = new TtlCache<GroupRole>(MEMBERSHIP_TTL_MS, 100_000);
+  private readonly memberships: TtlCache<GroupRole>;
 
   /** The role of a user in a group, or null: one primary-key lookup. */
   async roleOf(groupId: string, userId: string): Promise<GroupRole | null> {

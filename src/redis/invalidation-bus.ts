@@ -22,8 +22,9 @@ interface Wire {
 /**
  * Tells the in-process caches of every instance that something changed. Handlers run at once
  * for this instance and, when REDIS_URL is set, through Redis pub/sub for the others. While
- * the subscription is down an instance may miss messages, so when it is (re)established every
- * cache is cleared (`onReset`); entries also expire by themselves.
+ * this instance is not subscribed it could miss what others publish, so its caches are not
+ * used (`live` is false: every check goes to the database), and once the subscription is
+ * confirmed again every cache is cleared (`onReset`) before they are used again.
  */
 @Injectable()
 export class InvalidationBus implements OnApplicationShutdown {
@@ -33,6 +34,7 @@ export class InvalidationBus implements OnApplicationShutdown {
   private readonly resets: (() => void)[] = [];
   private readonly sub: Redis | null = null;
   private warnedAt = 0;
+  private subscribed = false;
 
   constructor(
     @Inject(REDIS) private readonly redis: Redis | null,
@@ -40,20 +42,33 @@ export class InvalidationBus implements OnApplicationShutdown {
   ) {
     if (!config.redisUrl || !redis) return;
     // Subscriptions wait for Redis (and are renewed after a reconnect) instead of failing.
-    this.sub = new Redis(config.redisUrl, {
+    const sub = new Redis(config.redisUrl, {
       connectionName: 'im-invalidation-sub',
       maxRetriesPerRequest: null,
+      autoResubscribe: false, // subscribed below on every (re)connect, and confirmed
       retryStrategy: (times) => Math.min(times * 200, 2000),
     });
-    this.sub.on('error', () => undefined); // reported by the command client
-    this.sub.on('ready', () => {
-      // Whatever was published while we were not listening is lost: start over.
-      for (const reset of this.resets) reset();
+    this.sub = sub;
+    sub.on('error', () => undefined); // reported by the command client
+    sub.on('close', () => (this.subscribed = false));
+    sub.on('ready', () => {
+      sub.subscribe(CHANNEL).then(
+        () => {
+          // Whatever was published while we were not listening is lost: start over.
+          for (const reset of this.resets) reset();
+          this.subscribed = true;
+        },
+        () => undefined, // the connection dropped again; the next 'ready' retries
+      );
     });
-    this.sub.on('message', (channel: string, raw: string) => {
+    sub.on('message', (channel: string, raw: string) => {
       if (channel === CHANNEL) this.receive(raw);
     });
-    this.sub.subscribe(CHANNEL).catch(() => undefined);
+  }
+
+  /** Whether caches may be used: single instance, or subscribed to the others' changes. */
+  get live(): boolean {
+    return !this.sub || this.subscribed;
   }
 
   on(topic: InvalidationTopic, handler: (key: string) => void): void {

@@ -22,6 +22,7 @@ import {
   ValidatorConstraintInterface,
   ValidationArguments,
 } from 'class-validator';
+import { MAX_OFFSET } from '../../common/dto/page-query.dto';
 import { isMediaUrl } from '../../common/utils/media-url';
 import { MESSAGE_TYPES, MessageType } from '../message.entity';
 
@@ -119,6 +120,7 @@ export class HistoryQueryDto extends ConversationTargetDto {
     type: 'integer',
     example: 0,
     minimum: 0,
+    maximum: MAX_OFFSET,
     default: 0,
     description: 'Not allowed with before/after',
   })
@@ -126,6 +128,7 @@ export class HistoryQueryDto extends ConversationTargetDto {
   @Type(() => Number)
   @IsInt()
   @Min(0)
+  @Max(MAX_OFFSET)
   offset?: number;
 
   @ApiPropertyOptional({ format: 'uuid', description: 'Messages older than this id, newest first' })

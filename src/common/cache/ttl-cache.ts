@@ -10,12 +10,15 @@ export class TtlCache<V> {
   private readonly entries = new Map<string, { value: V; until: number }>();
   private epoch = 0;
 
+  /** `live() === false` turns the cache off (e.g. while invalidations could be missed). */
   constructor(
     private readonly ttlMs: number,
     private readonly maxEntries: number,
+    private readonly live: () => boolean = () => true,
   ) {}
 
   get(key: string): V | undefined {
+    if (!this.live()) return undefined;
     const entry = this.entries.get(key);
     if (!entry) return undefined;
     if (entry.until <= Date.now()) {
@@ -31,7 +34,7 @@ export class TtlCache<V> {
     if (cached !== undefined) return cached;
     const epoch = this.epoch;
     const value = await load();
-    if (value !== undefined && epoch === this.epoch) this.set(key, value);
+    if (value !== undefined && epoch === this.epoch && this.live()) this.set(key, value);
     return value;
   }
 

@@ -75,8 +75,8 @@ export class ConfiguredIoAdapter extends IoAdapter {
   ): void {
     for (const { message, callback, isAckHandledManually } of handlers) {
       socket.on(message as string, (...args: unknown[]) => {
-        // As rxjs fromEvent would hand it over: one argument as is, several as an array.
-        const { data, ack } = this.mapPayload(args.length === 1 ? args[0] : args) as {
+        // As rxjs fromEvent would hand it over: none or one argument as is, several as an array.
+        const { data, ack } = this.mapPayload(args.length <= 1 ? args[0] : args) as {
           data: unknown;
           ack?: (reply: unknown) => void;
         };
