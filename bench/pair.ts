@@ -13,7 +13,7 @@
  * `--baseline-entry service` runs the service on both sides (checks the plumbing).
  *
  * The build is copied to a private directory right away and the service runs from there:
- * `nest build` empties dist/ first, so someone else's build would pull it from under a run.
+ * `nest build` empties dist/ first, so a build started meanwhile would pull it from under a run.
  */
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { closeSync, cpSync, existsSync, openSync, readFileSync, rmSync } from 'node:fs';
