@@ -1,7 +1,6 @@
 /** The authenticated principal of a request or socket, as verified from its token. */
 export interface AuthUser {
   id: string;
-  username: string;
   /** The token's id (for logout). */
   jti: string;
   /** The user's token version the token was issued under (password changes bump it). */

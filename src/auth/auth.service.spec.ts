@@ -113,7 +113,7 @@ describe('AuthService', () => {
     const sign = (claims: object) => jwt.sign({ sub: 'u1', jti: 'j1', ver: 0, ...claims });
 
     it('accepts a valid token of an existing user', async () => {
-      users.findAuthState.mockResolvedValue({ id: 'u1', username: 'ann', tokenVersion: 0 });
+      users.findAuthState.mockResolvedValue({ id: 'u1', tokenVersion: 0 });
       await expect(service.verifyAccessToken(sign({}))).resolves.toMatchObject({
         id: 'u1',
         jti: 'j1',
@@ -127,7 +127,7 @@ describe('AuthService', () => {
     ])('refuses %s', async (_name, state, reason) => {
       revoked.exists.mockResolvedValue(state.revoked);
       users.findAuthState.mockResolvedValue(
-        state.version === null ? null : { id: 'u1', username: 'ann', tokenVersion: state.version },
+        state.version === null ? null : { id: 'u1', tokenVersion: state.version },
       );
       await expect(service.verifyAccessToken(sign({}))).rejects.toMatchObject({
         code: ErrorCode.Unauthorized,

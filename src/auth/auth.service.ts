@@ -175,7 +175,6 @@ export class AuthService {
     }
     return {
       id: user.id,
-      username: user.username,
       jti: payload.jti,
       tokenVersion: payload.ver,
       exp,

@@ -99,10 +99,10 @@ export class UsersService {
   }
 
   /** What token verification needs: existence and the token version. */
-  findAuthState(id: string): Promise<Pick<User, 'id' | 'username' | 'tokenVersion'> | null> {
+  findAuthState(id: string): Promise<Pick<User, 'id' | 'tokenVersion'> | null> {
     return this.users.findOne({
       where: { id },
-      select: { id: true, username: true, tokenVersion: true },
+      select: { id: true, tokenVersion: true },
     });
   }
 
