@@ -22,7 +22,7 @@ import {
   ValidatorConstraintInterface,
   ValidationArguments,
 } from 'class-validator';
-import { MAX_OFFSET } from '../../common/dto/page-query.dto';
+import { OffsetParam } from '../../common/dto/page-query.dto';
 import { isMediaUrl } from '../../common/utils/media-url';
 import { MESSAGE_TYPES, MessageType } from '../message.entity';
 
@@ -116,19 +116,7 @@ export class HistoryQueryDto extends ConversationTargetDto {
   @Max(100)
   limit: number = 20;
 
-  @ApiPropertyOptional({
-    type: 'integer',
-    example: 0,
-    minimum: 0,
-    maximum: MAX_OFFSET,
-    default: 0,
-    description: 'Not allowed with before/after',
-  })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  @Max(MAX_OFFSET)
+  @OffsetParam('Not allowed with before/after')
   offset?: number;
 
   @ApiPropertyOptional({ format: 'uuid', description: 'Messages older than this id, newest first' })
