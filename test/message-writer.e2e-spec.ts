@@ -4,7 +4,7 @@ import { privateKey } from '../src/chat/conversation-key';
 import { Message } from '../src/chat/message.entity';
 import { MessageWriter, NewMessage } from '../src/chat/message-writer';
 import { isUniqueViolation } from '../src/database/errors';
-import { createTestApp, TestApp } from './support/test-app';
+import { createTestApp, onMysql, TestApp } from './support/test-app';
 
 /**
  * Group commit, against the real database (SQLite, or MariaDB with E2E_DB=mysql): concurrent
@@ -105,4 +105,35 @@ describe('MessageWriter group commit (e2e)', () => {
       .findOneByOrFail({ key: privateKey(a, b) });
     expect(conversation.messageCount).toBe(4);
   });
+
+  // Row locks exist on MariaDB/MySQL only (SQLite runs one transaction at a time).
+  (onMysql ? it : it.skip)(
+    'locks only the conversation rows it writes to (concurrent batches cannot deadlock)',
+    async () => {
+      const users = Array.from({ length: 14 }, () => randomUUID());
+      // A conversation row another transaction holds locked the whole time.
+      const held = dm(users[0], users[1], 'first');
+      await writer.write(held);
+      const other = t.dataSource.createQueryRunner();
+      await other.connect();
+      await other.startTransaction();
+      try {
+        await other.query(
+          'SELECT conversation_key FROM conversations WHERE conversation_key = ? FOR UPDATE',
+          [held.conversationKey],
+        );
+        // One batch over a dozen other conversations, none of them the held one.
+        const sends = users.slice(2).map((u) => dm(u, users[0], 'x'));
+        const written = Promise.all(sends.map((s) => writer.write(s)));
+        const outcome = await Promise.race([
+          written.then(() => 'written'),
+          new Promise((r) => setTimeout(() => r('blocked'), 3000)),
+        ]);
+        expect(outcome).toBe('written');
+      } finally {
+        await other.rollbackTransaction();
+        await other.release();
+      }
+    },
+  );
 });

@@ -27,6 +27,16 @@ const MAX_BATCH_ROWS = 64;
 /** While this many batches are being committed, new messages wait and join the next one. */
 const MAX_BATCHES_IN_FLIGHT = 2;
 
+/** A conversation row a batch writes to. */
+interface ConversationRow {
+  key: string;
+  groupId: string | null;
+  userA: string | null;
+  userB: string | null;
+  count: number;
+  lastMessageId: string;
+}
+
 interface Job {
   message: NewMessage;
   resolve: (m: Message) => void;
@@ -120,18 +130,15 @@ export class MessageWriter {
       else conversations.set(msg.conversationKey, { first: msg, count: 1 });
     }
     const keys = [...conversations.keys()].sort();
-    await this.upsertConversations(
-      m,
-      keys.map((key) => {
-        const { first, count } = conversations.get(key)!;
-        const [userA, userB] =
-          first.receiverId !== null
-            ? privateKey(first.senderId, first.receiverId).slice(2).split(':')
-            : [null, null];
-        return { key, groupId: first.groupId, userA, userB, count };
-      }),
-      createdAt,
-    );
+    const rows = keys.map((key) => {
+      const { first, count } = conversations.get(key)!;
+      const [userA, userB] =
+        first.receiverId !== null
+          ? privateKey(first.senderId, first.receiverId).slice(2).split(':')
+          : [null, null];
+      return { key, groupId: first.groupId, userA, userB, count, lastMessageId: '' };
+    });
+    await this.upsertConversations(m, rows, createdAt, 'count');
     const inKeys = keys.map(() => '?').join(', ');
     const newest = new Map<string, string>(
       (
@@ -161,40 +168,47 @@ export class MessageWriter {
         mysql ? createdAt : sqlTime(createdAt),
       ]),
     );
-    const cases = keys.map(() => 'WHEN ? THEN ?').join(' ');
-    await m.query(
-      `UPDATE conversations SET last_message_id = CASE conversation_key ${cases} END WHERE conversation_key IN (${inKeys})`,
-      [...keys.flatMap((k) => [k, newest.get(k)!]), ...keys],
-    );
+    // An upsert again rather than `UPDATE … WHERE conversation_key IN (…)`: on a small table
+    // MariaDB answers that UPDATE with a scan that locks every row it reads, and two batches
+    // then deadlock over rows neither writes. The upsert touches exactly its own rows.
+    for (const row of rows) row.lastMessageId = newest.get(row.key)!;
+    await this.upsertConversations(m, rows, createdAt, 'newest');
     return messages;
   }
 
-  /** Creates each conversation row with `count` messages, or adds `count`: a single upsert. */
+  /**
+   * One upsert over the batch's conversation rows, in key order. `count`: creates each row
+   * with `count` messages or adds `count` (and takes the row locks). `newest`: sets each
+   * row's `last_message_id` (the rows exist by then).
+   */
   private async upsertConversations(
     m: EntityManager,
-    rows: {
-      key: string;
-      groupId: string | null;
-      userA: string | null;
-      userB: string | null;
-      count: number;
-    }[],
+    rows: ConversationRow[],
     at: Date,
+    change: 'count' | 'newest',
   ): Promise<void> {
     const mysql = m.connection.options.type !== 'better-sqlite3';
     const updatedAt = mysql ? at : sqlTime(at);
     const insert = `INSERT INTO conversations (conversation_key, type, group_id, user_a, user_b, last_message_id, message_count, updated_at) VALUES ${rows.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`;
+    const set =
+      change === 'count'
+        ? mysql
+          ? 'message_count = message_count + VALUES(message_count), updated_at = VALUES(updated_at)'
+          : 'message_count = message_count + excluded.message_count, updated_at = excluded.updated_at'
+        : mysql
+          ? 'last_message_id = VALUES(last_message_id)'
+          : 'last_message_id = excluded.last_message_id';
     await m.query(
       mysql
-        ? `${insert} ON DUPLICATE KEY UPDATE message_count = message_count + VALUES(message_count), updated_at = VALUES(updated_at)`
-        : `${insert} ON CONFLICT (conversation_key) DO UPDATE SET message_count = message_count + excluded.message_count, updated_at = excluded.updated_at`,
+        ? `${insert} ON DUPLICATE KEY UPDATE ${set}`
+        : `${insert} ON CONFLICT (conversation_key) DO UPDATE SET ${set}`,
       rows.flatMap((r) => [
         r.key,
         r.groupId ? 'group' : 'private',
         r.groupId,
         r.userA,
         r.userB,
-        '',
+        r.lastMessageId,
         r.count,
         updatedAt,
       ]),
