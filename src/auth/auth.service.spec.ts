@@ -135,6 +135,54 @@ describe('AuthService', () => {
       });
     });
 
+    it('takes a token checked moments ago as is: no signature check, no database', async () => {
+      users.findAuthState.mockResolvedValue({ id: 'u1', tokenVersion: 0 });
+      const verify = jest.spyOn(jwt, 'verifyAsync');
+      const token = sign({});
+      await service.verifyAccessToken(token);
+      await expect(service.verifyAccessToken(token)).resolves.toMatchObject({ id: 'u1' });
+      expect(service.knownToken(token)).toMatchObject({ id: 'u1', jti: 'j1' });
+      expect(verify).toHaveBeenCalledTimes(1);
+      expect(users.findAuthState).toHaveBeenCalledTimes(1);
+    });
+
+    it('does not take a known token once it has expired', async () => {
+      users.findAuthState.mockResolvedValue({ id: 'u1', tokenVersion: 0 });
+      const nowS = Math.floor(Date.now() / 1000);
+      const token = new JwtService({ secret: config.jwtKey }).sign({
+        sub: 'u1',
+        jti: 'j1',
+        ver: 0,
+        exp: nowS + 2,
+      });
+      await service.verifyAccessToken(token);
+      jest.useFakeTimers({ now: (nowS + 2) * 1000 });
+      try {
+        expect(service.knownToken(token)).toBeUndefined();
+        await expect(service.verifyAccessToken(token)).rejects.toMatchObject({
+          detail: 'token expired',
+        });
+      } finally {
+        jest.useRealTimers();
+      }
+    });
+
+    it('checks a known token again after logout or a password change', async () => {
+      users.findAuthState.mockResolvedValue({ id: 'u1', tokenVersion: 0 });
+      const bus = (service as unknown as { bus: InvalidationBus }).bus;
+      const token = sign({});
+      const user = await service.verifyAccessToken(token);
+      await bus.publish('auth.token', user.jti);
+      expect(service.knownToken(token)).toBeUndefined();
+      await service.verifyAccessToken(token);
+      await bus.publish('auth.user', user.id);
+      expect(service.knownToken(token)).toBeUndefined();
+      revoked.exists.mockResolvedValue(true);
+      await expect(service.verifyAccessToken(token)).rejects.toMatchObject({
+        detail: 'token revoked',
+      });
+    });
+
     it('refuses tokens signed with another algorithm or secret', async () => {
       const other = new JwtService({ secret: 'o'.repeat(40) });
       await expect(

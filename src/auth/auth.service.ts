@@ -35,7 +35,11 @@ const TOKEN_CHECK_TTL_MS = 10_000;
 export class AuthService {
   /** Compared against when the email is unknown, so a login takes as long either way. */
   private readonly dummyHash: string;
-  /** Tokens whose claims were checked against the database, by jti. */
+  /**
+   * Tokens already verified and checked against the database, by the token itself: the same
+   * string presented again needs neither the signature check nor the database, only its
+   * expiry. (A jti is issued in exactly one token, so this is also the per-jti cache.)
+   */
   private readonly checked: TtlCache<AuthUser>;
 
   constructor(
@@ -49,7 +53,7 @@ export class AuthService {
   ) {
     this.dummyHash = bcrypt.hashSync('not-a-real-password', this.config.bcryptRounds);
     this.checked = new TtlCache<AuthUser>(TOKEN_CHECK_TTL_MS, 100_000, () => bus.live);
-    bus.on('auth.token', (jti) => this.checked.delete(jti));
+    bus.on('auth.token', (jti) => this.checked.deleteWhere((_, user) => user.jti === jti));
     bus.on('auth.user', (userId) => this.checked.deleteWhere((_, user) => user.id === userId));
     bus.onReset(() => this.checked.clear());
   }
@@ -135,6 +139,8 @@ export class AuthService {
    * existing, the token version (password changes) and the revocation list (logout).
    */
   async verifyAccessToken(token: string): Promise<AuthUser> {
+    const known = this.knownToken(token);
+    if (known) return known;
     let payload: AccessTokenPayload;
     try {
       payload = await this.jwt.verifyAsync<AccessTokenPayload>(token);
@@ -143,11 +149,21 @@ export class AuthService {
         (err as Error)?.name === 'TokenExpiredError' ? 'token expired' : 'invalid token',
       );
     }
-    return this.validatePayload(payload);
+    return this.validatePayload(payload, token);
   }
 
-  /** Checks the claims of a token whose signature and expiry were already verified. */
-  async validatePayload(payload: AccessTokenPayload): Promise<AuthUser> {
+  /**
+   * The principal of a token this instance verified and checked within the last few seconds,
+   * if it has not expired since and nothing revoked it; else `undefined` (verify it in full).
+   */
+  knownToken(token: string): AuthUser | undefined {
+    const user = this.checked.get(token);
+    // jsonwebtoken's rule: expired once the current second reaches `exp`.
+    return user && Math.floor(Date.now() / 1000) < user.exp ? user : undefined;
+  }
+
+  /** Checks the claims of `token`, whose signature and expiry were already verified. */
+  async validatePayload(payload: AccessTokenPayload, token: string): Promise<AuthUser> {
     if (
       typeof payload?.sub !== 'string' ||
       typeof payload.jti !== 'string' ||
@@ -157,7 +173,7 @@ export class AuthService {
       throw AppException.unauthorized('invalid token');
     }
     const exp = payload.exp;
-    const checked = await this.checked.getOrLoad(payload.jti, () => this.check(payload, exp));
+    const checked = await this.checked.getOrLoad(token, () => this.check(payload, exp));
     // A jti is only ever issued with one set of claims; a forged token would fail the signature.
     if (checked?.id !== payload.sub) throw AppException.unauthorized('invalid token');
     return checked;

@@ -1,13 +1,24 @@
 import { ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
+import type { Request } from 'express';
 import { IS_PUBLIC_KEY } from '../common/decorators/public.decorator';
 import { AppException } from '../common/errors/app.exception';
+import type { AuthUser } from './auth-user';
+import { AuthService } from './auth.service';
+import { bearerToken } from './jwt.strategy';
 
-/** Global guard: every HTTP route needs a valid bearer token unless marked `@Public()`. */
+/**
+ * Global guard: every HTTP route needs a valid bearer token unless marked `@Public()`. A token
+ * AuthService verified and checked moments ago is taken as is; any other goes through
+ * passport-jwt (signature, expiry) and AuthService's claim checks.
+ */
 @Injectable()
 export class JwtAuthGuard extends AuthGuard('jwt') {
-  constructor(private readonly reflector: Reflector) {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly auth: AuthService,
+  ) {
     super();
   }
 
@@ -17,6 +28,13 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
       context.getClass(),
     ]);
     if (isPublic || context.getType() !== 'http') return true;
+    const req = context.switchToHttp().getRequest<Request & { user?: AuthUser }>();
+    const token = bearerToken(req);
+    const known = token ? this.auth.knownToken(token) : undefined;
+    if (known) {
+      req.user = known;
+      return true;
+    }
     return super.canActivate(context);
   }
 

@@ -1,10 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
+import type { Request } from 'express';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import { authConfig, AuthConfig } from '../config/auth.config';
 import type { AccessTokenPayload, AuthUser } from './auth-user';
 import { AuthService } from './auth.service';
 import { JWT_ALGORITHM } from './jwt.options';
+
+/** The bearer token of an HTTP request (`Authorization: Bearer <token>`), or null. */
+export const bearerToken = ExtractJwt.fromAuthHeaderAsBearerToken();
 
 /** Bearer-token strategy of the HTTP guard; the claim checks are AuthService's, shared with sockets. */
 @Injectable()
@@ -14,7 +18,8 @@ export class JwtStrategy extends PassportStrategy(Strategy) {
     private readonly auth: AuthService,
   ) {
     super({
-      jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+      jwtFromRequest: bearerToken,
+      passReqToCallback: true,
       // passport-jwt hands the key to jsonwebtoken, which takes a KeyObject (its typings say
       // string | Buffer only).
       secretOrKey: config.jwtKey as unknown as Buffer,
@@ -23,7 +28,7 @@ export class JwtStrategy extends PassportStrategy(Strategy) {
     });
   }
 
-  validate(payload: AccessTokenPayload): Promise<AuthUser> {
-    return this.auth.validatePayload(payload);
+  validate(req: Request, payload: AccessTokenPayload): Promise<AuthUser> {
+    return this.auth.validatePayload(payload, bearerToken(req)!);
   }
 }
