@@ -21,14 +21,16 @@ describe('MessageWriter group commit (e2e)', () => {
   });
   beforeEach(() => {
     batches = [];
-    const insert = (writer as unknown as { insert: (m: unknown, b: NewMessage[]) => unknown })
-      .insert;
-    jest
-      .spyOn(writer as unknown as { insert: typeof insert }, 'insert')
-      .mockImplementation(function (this: MessageWriter, m: unknown, batch: NewMessage[]) {
-        batches.push(batch.length);
-        return insert.call(this, m, batch);
-      });
+    type WriteBatch = (b: NewMessage[]) => Promise<Message[]>;
+    const spied = writer as unknown as { writeBatch: WriteBatch };
+    const writeBatch = spied.writeBatch;
+    jest.spyOn(spied, 'writeBatch').mockImplementation(function (
+      this: MessageWriter,
+      batch: NewMessage[],
+    ) {
+      batches.push(batch.length);
+      return writeBatch.call(this, batch);
+    });
   });
   afterEach(() => jest.restoreAllMocks());
   afterAll(() => t.close());
@@ -104,6 +106,30 @@ describe('MessageWriter group commit (e2e)', () => {
       .getRepository(Conversation)
       .findOneByOrFail({ key: privateKey(a, b) });
     expect(conversation.messageCount).toBe(4);
+  });
+
+  (onMysql ? it : it.skip)('writes a batch in two round trips to MariaDB/MySQL', async () => {
+    const pool = (writer as unknown as { pool: import('mysql2/promise').Pool }).pool;
+    const sent: string[] = [];
+    const getConnection = pool.getConnection.bind(pool);
+    jest.spyOn(pool, 'getConnection').mockImplementation(async () => {
+      const conn = await getConnection();
+      const original = conn.query.bind(conn) as (sql: string, p: unknown) => Promise<unknown>;
+      jest.spyOn(conn, 'query').mockImplementation(((sql: string, p: unknown) => {
+        sent.push(sql.slice(0, 20));
+        return original(sql, p);
+      }) as never);
+      return conn;
+    });
+    const [a, b, c] = [randomUUID(), randomUUID(), randomUUID()];
+    const stored = await Promise.all([
+      writer.write(dm(a, b, 'one')),
+      writer.write(dm(b, c, 'two')),
+      writer.write(dm(c, a, 'three')),
+    ]);
+    expect(stored.map((m) => m.content)).toEqual(['one', 'two', 'three']);
+    expect(batches).toEqual([3]);
+    expect(sent).toEqual(['START TRANSACTION; I', 'INSERT INTO messages']);
   });
 
   // Row locks exist on MariaDB/MySQL only (SQLite runs one transaction at a time).

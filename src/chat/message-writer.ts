@@ -1,7 +1,10 @@
-import { Injectable } from '@nestjs/common';
-import { EntityManager } from 'typeorm';
+import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { createPool, Pool, PoolConnection } from 'mysql2/promise';
+import { EntityManager, QueryFailedError } from 'typeorm';
 import { now } from '../common/utils/time';
-import { TransactionRunner } from '../database/transaction-runner';
+import { databaseConfig, DatabaseConfig } from '../config/database.config';
+import { databaseKind, mysqlPoolOptions } from '../database/data-source-options';
+import { retryingLockConflicts, TransactionRunner } from '../database/transaction-runner';
 import { privateKey } from './conversation-key';
 import { nextMessageId } from './message-id';
 import { Message } from './message.entity';
@@ -56,14 +59,40 @@ interface Job {
  *
  * A batch that fails is retried message by message, so one bad row (e.g. a duplicate
  * client_msg_id) fails only its own sender and everything else is stored.
+ *
+ * On MySQL/MariaDB a batch takes two round trips to the server (statements sent together on a
+ * small pool of the writer's own that allows several statements per query); on SQLite it is
+ * an ordinary transaction.
  */
 @Injectable()
-export class MessageWriter {
+export class MessageWriter implements OnApplicationShutdown {
   private queue: Job[] = [];
   private inFlight = 0;
   private scheduled = false;
+  /**
+   * MySQL/MariaDB only: the writer's own connections, the only ones with multiple statements
+   * per query enabled (every statement sent on them is built here, values as placeholders).
+   */
+  private readonly pool: Pool | null;
 
-  constructor(private readonly tx: TransactionRunner) {}
+  constructor(
+    private readonly tx: TransactionRunner,
+    @Inject(databaseConfig.KEY) config: DatabaseConfig,
+  ) {
+    this.pool =
+      databaseKind(config.url) === 'mysql'
+        ? createPool({
+            ...mysqlPoolOptions(config.url),
+            multipleStatements: true,
+            // The batches in flight and the one-at-a-time retries of a failed batch.
+            connectionLimit: MAX_BATCHES_IN_FLIGHT + 1,
+          })
+        : null;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.pool?.end().catch(() => undefined);
+  }
 
   /** Stores a message; resolves once it is committed. */
   write(message: NewMessage): Promise<Message> {
@@ -93,12 +122,7 @@ export class MessageWriter {
 
   private async commit(batch: Job[]): Promise<void> {
     try {
-      const stored = await this.tx.run((m) =>
-        this.insert(
-          m,
-          batch.map((j) => j.message),
-        ),
-      );
+      const stored = await this.writeBatch(batch.map((j) => j.message));
       batch.forEach((job, i) => job.resolve(stored[i]));
     } catch (err) {
       if (batch.length === 1) {
@@ -107,30 +131,107 @@ export class MessageWriter {
       }
       // One at a time, in arrival order, so ids within a conversation keep the send order.
       for (const job of batch) {
-        await this.tx
-          .run((m) => this.insert(m, [job.message]))
-          .then(
-            ([stored]) => job.resolve(stored),
-            (e: unknown) => job.reject(e),
-          );
+        await this.writeBatch([job.message]).then(
+          ([stored]) => job.resolve(stored),
+          (e: unknown) => job.reject(e),
+        );
       }
     }
   }
 
+  /** Writes one batch in one transaction (retried if the server picks it as a deadlock victim). */
+  private writeBatch(batch: NewMessage[]): Promise<Message[]> {
+    const pool = this.pool;
+    if (!pool) return this.tx.run((m) => this.writeWithManager(m, batch));
+    return retryingLockConflicts(() => this.writeOnPool(pool, batch));
+  }
+
   /**
-   * In one transaction: create or count the conversations (one upsert, which takes their row
-   * locks), read their newest ids, insert the messages (one INSERT), move the newest ids.
+   * Two round trips: (1) begin, create or count the conversations (one upsert, which takes
+   * their row locks), read their newest ids; (2) insert the messages (one INSERT), move the
+   * newest ids, commit.
    */
-  private async insert(m: EntityManager, batch: NewMessage[]): Promise<Message[]> {
-    const createdAt = now();
+  private async writeOnPool(pool: Pool, batch: NewMessage[]): Promise<Message[]> {
+    const plan = new BatchPlan(batch, true);
+    const conn: PoolConnection = await pool.getConnection();
+    try {
+      const count = plan.upsertConversations('count');
+      const select = plan.selectNewest();
+      const first = await query(conn, `START TRANSACTION; ${count.sql}; ${select.sql}`, [
+        ...count.params,
+        ...select.params,
+      ]);
+      const messages = plan.assignIds(first[2] as NewestRow[]);
+      const insert = plan.insertMessages(messages);
+      const newest = plan.upsertConversations('newest');
+      await query(conn, `${insert.sql}; ${newest.sql}; COMMIT`, [
+        ...insert.params,
+        ...newest.params,
+      ]);
+      return messages;
+    } catch (err) {
+      // A statement failed with the transaction open (or the connection is gone).
+      await conn.query('ROLLBACK').catch(() => conn.destroy());
+      throw err;
+    } finally {
+      conn.release();
+    }
+  }
+
+  /** The same statements one by one, in a transaction of the TransactionRunner (SQLite). */
+  private async writeWithManager(m: EntityManager, batch: NewMessage[]): Promise<Message[]> {
+    const plan = new BatchPlan(batch, m.connection.options.type !== 'better-sqlite3');
+    const run = ({ sql, params }: Statement) => m.query<unknown>(sql, params);
+    await run(plan.upsertConversations('count'));
+    const messages = plan.assignIds((await run(plan.selectNewest())) as NewestRow[]);
+    await run(plan.insertMessages(messages));
+    await run(plan.upsertConversations('newest'));
+    return messages;
+  }
+}
+
+interface Statement {
+  sql: string;
+  params: unknown[];
+}
+
+interface NewestRow {
+  conversation_key: string;
+  last_message_id: string;
+}
+
+/**
+ * A multi-statement query on the writer's pool: one result per statement. A failure is a
+ * QueryFailedError, as from TypeORM.
+ */
+async function query(conn: PoolConnection, sql: string, params: unknown[]): Promise<unknown[]> {
+  let results: unknown;
+  try {
+    [results] = await conn.query(sql, params);
+  } catch (err) {
+    throw new QueryFailedError(sql, params, err as Error);
+  }
+  return results as unknown[];
+}
+
+/** The statements of one batch, built once: conversation rows in key order, ids on demand. */
+class BatchPlan {
+  private readonly createdAt = now();
+  private readonly rows: ConversationRow[];
+  private readonly keys: string[];
+
+  constructor(
+    private readonly batch: NewMessage[],
+    private readonly mysql: boolean,
+  ) {
     const conversations = new Map<string, { first: NewMessage; count: number }>();
     for (const msg of batch) {
       const c = conversations.get(msg.conversationKey);
       if (c) c.count += 1;
       else conversations.set(msg.conversationKey, { first: msg, count: 1 });
     }
-    const keys = [...conversations.keys()].sort();
-    const rows = keys.map((key) => {
+    this.keys = [...conversations.keys()].sort();
+    this.rows = this.keys.map((key) => {
       const { first, count } = conversations.get(key)!;
       const [userA, userB] =
         first.receiverId !== null
@@ -138,25 +239,36 @@ export class MessageWriter {
           : [null, null];
       return { key, groupId: first.groupId, userA, userB, count, lastMessageId: '' };
     });
-    await this.upsertConversations(m, rows, createdAt, 'count');
-    const inKeys = keys.map(() => '?').join(', ');
-    const newest = new Map<string, string>(
-      (
-        await m.query<{ conversation_key: string; last_message_id: string }[]>(
-          `SELECT conversation_key, last_message_id FROM conversations WHERE conversation_key IN (${inKeys})`,
-          keys,
-        )
-      ).map((c) => [c.conversation_key, c.last_message_id]),
-    );
-    const messages: Message[] = batch.map((msg) => {
+  }
+
+  /** A datetime parameter: MySQL drivers take the Date, SQLite keeps UTC text. */
+  private get at(): Date | string {
+    return this.mysql ? this.createdAt : sqlTime(this.createdAt);
+  }
+
+  selectNewest(): Statement {
+    return {
+      sql: `SELECT conversation_key, last_message_id FROM conversations WHERE conversation_key IN (${this.keys.map(() => '?').join(', ')})`,
+      params: this.keys,
+    };
+  }
+
+  /** Ids greater than each conversation's newest, in arrival order. */
+  assignIds(newestRows: NewestRow[]): Message[] {
+    const newest = new Map(newestRows.map((c) => [c.conversation_key, c.last_message_id]));
+    const messages = this.batch.map((msg) => {
       const id = nextMessageId(newest.get(msg.conversationKey) ?? '');
       newest.set(msg.conversationKey, id);
-      return { ...msg, id, createdAt };
+      return { ...msg, id, createdAt: this.createdAt };
     });
-    const mysql = m.connection.options.type !== 'better-sqlite3';
-    await m.query(
-      `INSERT INTO messages (id, conversation_key, type, content, sender_id, receiver_id, group_id, client_msg_id, created_at) VALUES ${messages.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
-      messages.flatMap((r) => [
+    for (const row of this.rows) row.lastMessageId = newest.get(row.key)!;
+    return messages;
+  }
+
+  insertMessages(messages: Message[]): Statement {
+    return {
+      sql: `INSERT INTO messages (id, conversation_key, type, content, sender_id, receiver_id, group_id, client_msg_id, created_at) VALUES ${messages.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+      params: messages.flatMap((r) => [
         r.id,
         r.conversationKey,
         r.type,
@@ -165,31 +277,22 @@ export class MessageWriter {
         r.receiverId,
         r.groupId,
         r.clientMsgId,
-        mysql ? createdAt : sqlTime(createdAt),
+        this.at,
       ]),
-    );
-    // An upsert again rather than `UPDATE … WHERE conversation_key IN (…)`: on a small table
-    // MariaDB answers that UPDATE with a scan that locks every row it reads, and two batches
-    // then deadlock over rows neither writes. The upsert touches exactly its own rows.
-    for (const row of rows) row.lastMessageId = newest.get(row.key)!;
-    await this.upsertConversations(m, rows, createdAt, 'newest');
-    return messages;
+    };
   }
 
   /**
    * One upsert over the batch's conversation rows, in key order. `count`: creates each row
    * with `count` messages or adds `count` (and takes the row locks). `newest`: sets each
-   * row's `last_message_id` (the rows exist by then).
+   * row's `last_message_id` (the rows exist by then). An upsert again rather than
+   * `UPDATE … WHERE conversation_key IN (…)`: on a small table MariaDB answers that UPDATE
+   * with a scan that locks every row it reads, and two batches then deadlock over rows
+   * neither writes. The upsert touches exactly its own rows.
    */
-  private async upsertConversations(
-    m: EntityManager,
-    rows: ConversationRow[],
-    at: Date,
-    change: 'count' | 'newest',
-  ): Promise<void> {
-    const mysql = m.connection.options.type !== 'better-sqlite3';
-    const updatedAt = mysql ? at : sqlTime(at);
-    const insert = `INSERT INTO conversations (conversation_key, type, group_id, user_a, user_b, last_message_id, message_count, updated_at) VALUES ${rows.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`;
+  upsertConversations(change: 'count' | 'newest'): Statement {
+    const mysql = this.mysql;
+    const insert = `INSERT INTO conversations (conversation_key, type, group_id, user_a, user_b, last_message_id, message_count, updated_at) VALUES ${this.rows.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`;
     const set =
       change === 'count'
         ? mysql
@@ -198,11 +301,11 @@ export class MessageWriter {
         : mysql
           ? 'last_message_id = VALUES(last_message_id)'
           : 'last_message_id = excluded.last_message_id';
-    await m.query(
-      mysql
+    return {
+      sql: mysql
         ? `${insert} ON DUPLICATE KEY UPDATE ${set}`
         : `${insert} ON CONFLICT (conversation_key) DO UPDATE SET ${set}`,
-      rows.flatMap((r) => [
+      params: this.rows.flatMap((r) => [
         r.key,
         r.groupId ? 'group' : 'private',
         r.groupId,
@@ -210,8 +313,8 @@ export class MessageWriter {
         r.userB,
         r.lastMessageId,
         r.count,
-        updatedAt,
+        this.at,
       ]),
-    );
+    };
   }
 }

@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import type { PoolOptions } from 'mysql2';
 import type { DataSourceOptions } from 'typeorm';
 import { migrations } from './migrations';
 
@@ -54,6 +55,22 @@ export function buildDataSourceOptions(
       // its errors are never shown to clients, and they are logged with their SQL code.
       trace: false,
     },
+  };
+}
+
+/**
+ * Options for a mysql2 pool of our own beside TypeORM's (the message writer's), matching how
+ * TypeORM's pool talks to the server: same charset, UTC datetimes, timeouts and keep-alive.
+ */
+export function mysqlPoolOptions(url: string): PoolOptions {
+  return {
+    uri: url.replace(/^mariadb:/, 'mysql:'),
+    charset: 'utf8mb4_unicode_ci',
+    timezone: 'Z',
+    connectTimeout: 5000,
+    enableKeepAlive: true,
+    waitForConnections: true,
+    trace: false,
   };
 }
 

@@ -31,7 +31,7 @@ export class TransactionRunner {
    * whole unit of work is then retried, a few times, as the server expects.
    */
   run<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    if (!this.serial) return this.withRetry(() => this.dataSource.transaction(work));
+    if (!this.serial) return retryingLockConflicts(() => this.dataSource.transaction(work));
     const result = this.tail.then(() => {
       const running = this.inTransaction.run(true, () => this.dataSource.transaction(work));
       this.open = running;
@@ -51,15 +51,20 @@ export class TransactionRunner {
       return query(...args);
     };
   }
+}
 
-  private async withRetry<T>(attempt: () => Promise<T>, tries = 4): Promise<T> {
-    for (let i = 1; ; i += 1) {
-      try {
-        return await attempt();
-      } catch (err) {
-        if (i >= tries || !isRetryable(err)) throw err;
-        await new Promise((r) => setTimeout(r, 5 * i + Math.random() * 10));
-      }
+/**
+ * Runs a MySQL/MariaDB transaction, again (a few times, after a short random pause) when the
+ * server picked it as a deadlock victim or timed out one of its lock waits, as the server
+ * expects clients to.
+ */
+export async function retryingLockConflicts<T>(attempt: () => Promise<T>, tries = 4): Promise<T> {
+  for (let i = 1; ; i += 1) {
+    try {
+      return await attempt();
+    } catch (err) {
+      if (i >= tries || !isRetryable(err)) throw err;
+      await new Promise((r) => setTimeout(r, 5 * i + Math.random() * 10));
     }
   }
 }
