@@ -1,11 +1,12 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import { ThrottlerStorage, ThrottlerStorageService } from '@nestjs/throttler';
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { ThrottlerStorage } from '@nestjs/throttler';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import type Redis from 'ioredis';
 import { AppException } from '../common/errors/app.exception';
 import { ErrorCode } from '../common/errors/error-code';
 import { rateLimitConfig, RateLimitConfig, RateLimitName } from '../config/rate-limit.config';
 import { REDIS } from '../redis/redis.module';
+import { FixedWindowStorage } from './fixed-window.storage';
 
 /** Counters that must never fail a request: Redis when it answers, this process otherwise. */
 class ResilientStorage implements ThrottlerStorage {
@@ -33,22 +34,27 @@ class ResilientStorage implements ThrottlerStorage {
 }
 
 /**
- * Abuse limits over @nestjs/throttler's storage (Redis when REDIS_URL is set, so every
- * instance shares the counters). One budget per name and key: registrations per IP, messages
- * per user (REST and socket alike), login attempts per email and IP.
+ * Abuse limits over a throttler storage (Redis when REDIS_URL is set, so every instance shares
+ * the counters; fixed windows in this process otherwise). One budget per name and key:
+ * registrations per IP, messages per user (REST and socket alike), login attempts per email
+ * and IP.
  */
 @Injectable()
-export class RateLimitService {
+export class RateLimitService implements OnApplicationShutdown {
   private readonly storage: ThrottlerStorage;
+  private readonly memory = new FixedWindowStorage();
 
   constructor(
     @Inject(rateLimitConfig.KEY) private readonly config: RateLimitConfig,
     @Inject(REDIS) redis: Redis | null,
   ) {
-    const memory = new ThrottlerStorageService();
     this.storage = redis
-      ? new ResilientStorage(new ThrottlerStorageRedisService(redis), memory)
-      : memory;
+      ? new ResilientStorage(new ThrottlerStorageRedisService(redis), this.memory)
+      : this.memory;
+  }
+
+  onApplicationShutdown(): void {
+    this.memory.close();
   }
 
   /** Counts one event; 429 once the budget of the window is spent. */
