@@ -6,9 +6,15 @@ import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { AppConfig } from './config/app.config';
 import { ErrorResponseDto } from './common/dto/error-response.dto';
+import { EnvelopeExpressAdapter } from './common/http/envelope-express.adapter';
 import { ConfiguredIoAdapter } from './common/ws/io.adapter';
 
 export const API_PREFIX = 'api/v1';
+
+/** Express, answering every successful request in the contract's envelope. */
+export function createHttpAdapter(): EnvelopeExpressAdapter {
+  return new EnvelopeExpressAdapter();
+}
 
 /**
  * Everything about the HTTP application that is not a module: prefix, body limit, CORS, docs,

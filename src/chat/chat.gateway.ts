@@ -16,7 +16,7 @@ import { AuthService } from '../auth/auth.service';
 import { AppException } from '../common/errors/app.exception';
 import { resolveError } from '../common/errors/error-body';
 import { ErrorCode } from '../common/errors/error-code';
-import { Envelope, envelope } from '../common/http/envelope.interceptor';
+import { Envelope, envelope } from '../common/http/envelope';
 import { createValidationPipe } from '../common/http/validation';
 import { iso, now } from '../common/utils/time';
 import { WsExceptionFilter } from '../common/ws/ws-exception.filter';

@@ -1,6 +1,6 @@
 import type { AuthUser } from '../auth/auth-user';
 import type { ErrorBody } from '../common/errors/error-body';
-import type { Envelope } from '../common/http/envelope.interceptor';
+import type { Envelope } from '../common/http/envelope';
 import type { GroupRole } from '../groups/group-member.entity';
 import type { MessageDto, ReadMarkDto } from './dto/chat-responses.dto';
 
