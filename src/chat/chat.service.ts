@@ -135,14 +135,21 @@ export class ChatService {
     const target = await this.resolveTarget(userId, query);
     const limit = query.limit;
     let rows: Message[];
+    // Walk the (conversation_key, id) index from the cursor or the newest end: as fast at any
+    // depth. MariaDB would otherwise read a backward `before` page row by row from the newest
+    // message.
+    const from = this.mysql ? 'messages FORCE INDEX (IDX_messages_conversation)' : 'messages';
     if (query.after || query.before) {
-      // Walk the (conversation_key, id) index from the cursor: as fast at any depth. MariaDB
-      // would otherwise read a backward `before` page row by row from the newest message.
       const [op, dir] = query.after ? ['>', 'ASC'] : ['<', 'DESC'];
-      const from = this.mysql ? 'messages FORCE INDEX (IDX_messages_conversation)' : 'messages';
       rows = await this.messageRows(
         `SELECT * FROM ${from} WHERE conversation_key = ? AND id ${op} ? ORDER BY id ${dir} LIMIT ?`,
         [target.key, query.after ?? query.before, limit + 1],
+      );
+    } else if (!query.offset) {
+      // The first page (the most asked for): the newest end of the index, no join.
+      rows = await this.messageRows(
+        `SELECT * FROM ${from} WHERE conversation_key = ? ORDER BY id DESC LIMIT ?`,
+        [target.key, limit + 1],
       );
     } else {
       // Offset paging skips over ids in the index only, then reads the page's rows.
@@ -153,16 +160,16 @@ export class ChatService {
     }
     const hasMore = rows.length > limit;
     if (hasMore) rows = rows.slice(0, limit);
-    const [conversation, readBy] = await Promise.all([
-      this.conversationRepo.findOne({
-        where: { key: target.key },
-        select: { key: true, messageCount: true },
-      }),
+    const [counted, readBy] = await Promise.all([
+      this.conversationRepo.query<{ message_count: number | string }[]>(
+        'SELECT message_count FROM conversations WHERE conversation_key = ?',
+        [target.key],
+      ),
       this.readBy(target.key, rows),
     ]);
     return {
       messages: rows.map((r) => ({ ...toMessageDto(r), read_by: readBy(r) })),
-      total: conversation?.messageCount ?? 0,
+      total: Number(counted[0]?.message_count ?? 0),
       has_more: hasMore,
     };
   }
