@@ -33,9 +33,21 @@ describe('FixedWindowStorage', () => {
     await expect(hit()).resolves.toMatchObject({ isBlocked: true, timeToBlockExpire: 20 });
   });
 
-  it('starts a fresh window when the block is over', async () => {
+  it('blocks again a key still over the limit when its block ends (as the Redis script does)', async () => {
+    for (let i = 0; i < 4; i += 1) await hit(); // blocked at T0 until T0 + 30 s
+    jest.setSystemTime(T0 + 20_000);
+    await hit(); // counted while blocked
+    jest.setSystemTime(T0 + 30_001);
+    await expect(hit()).resolves.toMatchObject({
+      totalHits: 6,
+      isBlocked: true,
+      timeToBlockExpire: 30,
+    });
+  });
+
+  it('lets a key through again once its block and window are over', async () => {
     for (let i = 0; i < 4; i += 1) await hit();
-    jest.setSystemTime(T0 + 30_000);
+    jest.setSystemTime(T0 + 60_000);
     await expect(hit()).resolves.toEqual({
       totalHits: 1,
       timeToExpire: 60,

@@ -17,9 +17,9 @@ const SWEEP_MS = 60_000;
  * In-process throttler storage with fixed windows: one counter per key, O(1) per hit.
  *
  * The same rules as @nest-lab/throttler-storage-redis's script (used when REDIS_URL is set), so
- * limits behave alike on one instance and on many: the first hit opens a window of `ttl`; a
- * hit that takes the count past `limit` blocks the key for `blockDuration`; the first hit after
- * the block has ended starts a fresh window. (@nestjs/throttler's own in-memory storage keeps
+ * limits behave alike on one instance and on many: the first hit opens a window of `ttl` and
+ * every hit counts in it, blocked or not; a hit that finds the count past `limit` and no block
+ * running blocks the key for `blockDuration`. (@nestjs/throttler's own in-memory storage keeps
  * every hit's expiry and filters the whole list on each hit: linear in the limit, and the
  * largest item of the socket send path's profile with a high limit.)
  */
@@ -51,16 +51,12 @@ export class FixedWindowStorage implements ThrottlerStorage {
       counter.windowEnds = now + ttl;
     }
     counter.hits += 1;
-    if (counter.blockedUntil !== 0 && counter.blockedUntil <= now) {
-      // The block is over: this hit opens a fresh window.
-      counter.blockedUntil = 0;
-      counter.hits = 1;
-      counter.windowEnds = now + ttl;
+    // Hits count while blocked too: a client that keeps trying past the block's end is still
+    // over the limit in the current window, and is blocked again.
+    if (counter.blockedUntil <= now) {
+      counter.blockedUntil = counter.hits > limit ? now + blockDuration : 0;
     }
-    if (counter.blockedUntil === 0 && counter.hits > limit) {
-      counter.blockedUntil = now + blockDuration;
-    }
-    const isBlocked = counter.blockedUntil !== 0;
+    const isBlocked = counter.blockedUntil > now;
     return Promise.resolve({
       totalHits: counter.hits,
       timeToExpire: Math.ceil((counter.windowEnds - now) / 1000),
