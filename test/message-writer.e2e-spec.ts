@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { QueryFailedError } from 'typeorm';
 import { Conversation } from '../src/chat/conversation.entity';
 import { privateKey } from '../src/chat/conversation-key';
 import { Message } from '../src/chat/message.entity';
@@ -106,6 +107,27 @@ describe('MessageWriter group commit (e2e)', () => {
       .getRepository(Conversation)
       .findOneByOrFail({ key: privateKey(a, b) });
     expect(conversation.messageCount).toBe(4);
+  });
+
+  it('fails the whole batch, without writing it again, when the connection failed', async () => {
+    // The batch may have been committed before the connection broke: no message-by-message retry.
+    const lost = Object.assign(new Error('Connection lost: The server closed the connection.'), {
+      code: 'PROTOCOL_CONNECTION_LOST',
+      fatal: true,
+    });
+    const spy = jest.spyOn(writer as unknown as { writeBatch: () => unknown }, 'writeBatch');
+    spy.mockImplementationOnce(() => Promise.reject(new QueryFailedError('INSERT', [], lost)));
+    const [a, b] = [randomUUID(), randomUUID()];
+    const outcomes = await Promise.allSettled([
+      writer.write(dm(a, b, 'one')),
+      writer.write(dm(b, a, 'two')),
+      writer.write(dm(a, b, 'three')),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    expect(spy).toHaveBeenCalledTimes(1);
+    expect(
+      await t.dataSource.getRepository(Message).countBy({ conversationKey: privateKey(a, b) }),
+    ).toBe(0);
   });
 
   (onMysql ? it : it.skip)('writes a batch in two round trips to MariaDB/MySQL', async () => {

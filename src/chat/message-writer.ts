@@ -1,4 +1,4 @@
-import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { createPool, Pool, PoolConnection } from 'mysql2/promise';
 import { EntityManager, QueryFailedError } from 'typeorm';
 import { now } from '../common/utils/time';
@@ -79,18 +79,14 @@ export class MessageWriter implements OnApplicationShutdown {
     private readonly tx: TransactionRunner,
     @Inject(databaseConfig.KEY) config: DatabaseConfig,
   ) {
-    this.pool =
-      databaseKind(config.url) === 'mysql'
-        ? createPool({
-            ...mysqlPoolOptions(config.url),
-            multipleStatements: true,
-            // The batches in flight and the one-at-a-time retries of a failed batch.
-            connectionLimit: MAX_BATCHES_IN_FLIGHT + 1,
-          })
-        : null;
+    this.pool = databaseKind(config.url) === 'mysql' ? createWriterPool(config.url) : null;
   }
 
+  /** Lets queued and in-flight batches finish (for at most 10 s), then closes the pool. */
   async onApplicationShutdown(): Promise<void> {
+    for (let waited = 0; this.queue.length + this.inFlight > 0 && waited < 10_000; waited += 20) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
     await this.pool?.end().catch(() => undefined);
   }
 
@@ -125,8 +121,11 @@ export class MessageWriter implements OnApplicationShutdown {
       const stored = await this.writeBatch(batch.map((j) => j.message));
       batch.forEach((job, i) => job.resolve(stored[i]));
     } catch (err) {
-      if (batch.length === 1) {
-        batch[0].reject(err);
+      // Retried one by one only when the server refused a statement (e.g. a duplicate
+      // client_msg_id). When the connection failed instead, the batch may have been committed
+      // all the same: writing it again could store every message twice.
+      if (batch.length === 1 || !isStatementError(err)) {
+        batch.forEach((job) => job.reject(err));
         return;
       }
       // One at a time, in arrival order, so ids within a conversation keep the send order.
@@ -152,8 +151,8 @@ export class MessageWriter implements OnApplicationShutdown {
    * newest ids, commit.
    */
   private async writeOnPool(pool: Pool, batch: NewMessage[]): Promise<Message[]> {
-    const plan = new BatchPlan(batch, true);
     const conn: PoolConnection = await pool.getConnection();
+    const plan = new BatchPlan(batch, true);
     try {
       const count = plan.upsertConversations('count');
       const select = plan.selectNewest();
@@ -188,6 +187,46 @@ export class MessageWriter implements OnApplicationShutdown {
     await run(plan.upsertConversations('newest'));
     return messages;
   }
+}
+
+/**
+ * The writer's pool: at most one connection per batch in flight, several statements per query.
+ * mysql2 escapes values with backslashes, so no session may run with NO_BACKSLASH_ESCAPES
+ * (a quote in a message would end its string literal, and the rest would run as statements).
+ */
+function createWriterPool(url: string): Pool {
+  const pool = createPool({
+    ...mysqlPoolOptions(url),
+    multipleStatements: true,
+    connectionLimit: MAX_BATCHES_IN_FLIGHT,
+  });
+  const logger = new Logger(MessageWriter.name);
+  pool.pool.on('connection', (conn) => {
+    // Queued ahead of any statement of the writer's on this connection; a connection where
+    // it fails is not used.
+    conn.query(
+      "SET SESSION sql_mode = REPLACE(@@SESSION.sql_mode, 'NO_BACKSLASH_ESCAPES', '')",
+      (err: Error | null) => {
+        if (err) conn.destroy();
+      },
+    );
+    // A connection that dies between batches reports it here; the pool replaces it.
+    conn.on('error', (err: Error) => logger.warn(`writer connection lost: ${err.message}`));
+  });
+  return pool;
+}
+
+/** An error the server answered a statement with, the connection still sound. */
+function isStatementError(err: unknown): boolean {
+  const driverError = (err as QueryFailedError).driverError as
+    { code?: unknown; fatal?: unknown } | undefined;
+  const code = driverError?.code;
+  return (
+    err instanceof QueryFailedError &&
+    driverError?.fatal !== true &&
+    typeof code === 'string' &&
+    /^(ER_|SQLITE_)/.test(code)
+  );
 }
 
 interface Statement {
