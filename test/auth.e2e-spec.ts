@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { AuthService } from '../src/auth/auth.service';
 import { User } from '../src/users/user.entity';
 import { createTestApp, TEST_JWT_SECRET, TestApp } from './support/test-app';
 import { bearer, registerUser, uniqueName } from './support/users';
@@ -248,6 +249,18 @@ describe('Auth (e2e)', () => {
       if (header) req.set('Authorization', header);
       const res = await req.expect(401);
       expect(res.body).toEqual({ code: 401, message: '未授权或 token 无效', error: reason });
+    });
+
+    it('takes a token it checked moments ago without checking it again', async () => {
+      const user = await registerUser(t.http);
+      await t.http.get('/api/v1/user/profile').set(bearer(user.token)).expect(200);
+      const validate = jest.spyOn(t.app.get(AuthService), 'validatePayload');
+      try {
+        await t.http.get('/api/v1/user/profile').set(bearer(user.token)).expect(200);
+        expect(validate).not.toHaveBeenCalled();
+      } finally {
+        validate.mockRestore();
+      }
     });
 
     it('refuses a token signed with another secret, alg:none, and an expired token', async () => {

@@ -5,8 +5,8 @@ import { envelope } from './envelope';
 
 /**
  * The Express adapter, with every successful handler result sent in the contract's envelope
- * (CONTRACT §1); files (StreamableFile) are sent as themselves. Errors never pass here: the
- * global exception filter writes their bodies.
+ * (CONTRACT §1); files (StreamableFile) are sent as themselves. Errors are the global
+ * exception filter's to write; an error status that reaches here anyway is not wrapped.
  *
  * This is the job of a global interceptor, done where Nest hands the result to Express:
  * any interceptor puts Nest's rxjs pipeline and two AsyncResource bindings on every request,
@@ -14,9 +14,10 @@ import { envelope } from './envelope';
  */
 export class EnvelopeExpressAdapter extends ExpressAdapter {
   override reply(response: Response, body: unknown, statusCode?: number): unknown {
+    const success = (statusCode ?? response.statusCode) < 400;
     return super.reply(
       response,
-      body instanceof StreamableFile ? body : envelope(body),
+      success && !(body instanceof StreamableFile) ? envelope(body) : body,
       statusCode,
     ) as unknown;
   }
