@@ -57,8 +57,9 @@ interface Job {
  * arrival order. So within a conversation id order is commit order, and an `after=<id>`
  * reader never misses a message that commits later with a smaller id.
  *
- * A batch that fails is retried message by message, so one bad row (e.g. a duplicate
- * client_msg_id) fails only its own sender and everything else is stored.
+ * A batch the server refuses is retried message by message, so one bad row (e.g. a duplicate
+ * client_msg_id) fails only its own sender and everything else is stored. A batch whose
+ * connection failed fails as a whole (it may have been committed all the same).
  *
  * On MySQL/MariaDB a batch takes two round trips to the server (statements sent together on a
  * small pool of the writer's own that allows several statements per query); on SQLite it is
