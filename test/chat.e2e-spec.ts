@@ -375,6 +375,13 @@ describe('Chat over HTTP and sockets (e2e)', () => {
       );
       expect(tail.body.data.has_more).toBe(false);
       expect(tail.body.data.total).toBe(25);
+      // Pages past either end are empty and still say how many messages there are.
+      for (const query of [{ after: ids[24] }, { offset: 100 }]) {
+        const past = await as(a)
+          .get('/chat/messages', { receiver_id: b.user_id, ...query })
+          .expect(200);
+        expect(past.body.data).toEqual({ messages: [], total: 25, has_more: false });
+      }
     });
 
     it.each([

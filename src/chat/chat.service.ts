@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { EventEmitter2, OnEvent } from '@nestjs/event-emitter';
 import { InjectRepository } from '@nestjs/typeorm';
-import { In, MoreThanOrEqual, Repository } from 'typeorm';
+import { In, Repository } from 'typeorm';
 import { AppException } from '../common/errors/app.exception';
 import { iso, now } from '../common/utils/time';
 import { isUniqueViolation } from '../database/errors';
@@ -134,54 +134,69 @@ export class ChatService {
     }
     const target = await this.resolveTarget(userId, query);
     const limit = query.limit;
-    let rows: Message[];
+    let rows: (Message & { total: number })[];
     // Walk the (conversation_key, id) index from the cursor or the newest end: as fast at any
     // depth. MariaDB would otherwise read a backward `before` page row by row from the newest
     // message.
     const from = this.mysql ? 'messages FORCE INDEX (IDX_messages_conversation)' : 'messages';
+    // Each page query also reads the conversation's counter (`total`): one round trip less.
+    const total = '(SELECT message_count FROM conversations WHERE conversation_key = ?) AS total';
     if (query.after || query.before) {
       const [op, dir] = query.after ? ['>', 'ASC'] : ['<', 'DESC'];
       rows = await this.messageRows(
-        `SELECT * FROM ${from} WHERE conversation_key = ? AND id ${op} ? ORDER BY id ${dir} LIMIT ?`,
-        [target.key, query.after ?? query.before, limit + 1],
+        `SELECT *, ${total} FROM ${from} WHERE conversation_key = ? AND id ${op} ? ORDER BY id ${dir} LIMIT ?`,
+        [target.key, target.key, query.after ?? query.before, limit + 1],
       );
     } else if (!query.offset) {
       // The first page (the most asked for): the newest end of the index, no join.
       rows = await this.messageRows(
-        `SELECT * FROM ${from} WHERE conversation_key = ? ORDER BY id DESC LIMIT ?`,
-        [target.key, limit + 1],
+        `SELECT *, ${total} FROM ${from} WHERE conversation_key = ? ORDER BY id DESC LIMIT ?`,
+        [target.key, target.key, limit + 1],
       );
     } else {
       // Offset paging skips over ids in the index only, then reads the page's rows.
       rows = await this.messageRows(
-        'SELECT m.* FROM messages m JOIN (SELECT id FROM messages WHERE conversation_key = ? ORDER BY id DESC LIMIT ? OFFSET ?) page ON page.id = m.id ORDER BY m.id DESC',
-        [target.key, limit + 1, query.offset ?? 0],
+        `SELECT m.*, ${total} FROM messages m JOIN (SELECT id FROM messages WHERE conversation_key = ? ORDER BY id DESC LIMIT ? OFFSET ?) page ON page.id = m.id ORDER BY m.id DESC`,
+        [target.key, target.key, limit + 1, query.offset],
       );
     }
     const hasMore = rows.length > limit;
     if (hasMore) rows = rows.slice(0, limit);
-    const [counted, readBy] = await Promise.all([
-      this.conversationRepo.query<{ message_count: number | string }[]>(
-        'SELECT message_count FROM conversations WHERE conversation_key = ?',
-        [target.key],
-      ),
+    const [count, readBy] = await Promise.all([
+      rows.length > 0 ? rows[0].total : this.messageCount(target.key),
       this.readBy(target.key, rows),
     ]);
     return {
       messages: rows.map((r) => ({ ...toMessageDto(r), read_by: readBy(r) })),
-      total: Number(counted[0]?.message_count ?? 0),
+      total: count,
       has_more: hasMore,
     };
+  }
+
+  /** The number of messages of a conversation, from its counter row. */
+  private async messageCount(key: string): Promise<number> {
+    const [row] = await this.conversationRepo.query<{ message_count: number | string }[]>(
+      'SELECT message_count FROM conversations WHERE conversation_key = ?',
+      [key],
+    );
+    return Number(row?.message_count ?? 0);
   }
 
   private get mysql(): boolean {
     return this.messages.manager.connection.options.type !== 'better-sqlite3';
   }
 
-  /** Messages from a raw query over `messages` (all columns). */
-  private async messageRows(sql: string, params: unknown[]): Promise<Message[]> {
-    const raw = await this.messages.query<RawMessage[]>(sql, params);
+  /** Messages from a raw query over `messages` (all columns, and `total` when selected). */
+  private async messageRows(
+    sql: string,
+    params: unknown[],
+  ): Promise<(Message & { total: number })[]> {
+    const raw = await this.messages.query<(RawMessage & { total?: number | string })[]>(
+      sql,
+      params,
+    );
     return raw.map((r) => ({
+      total: Number(r.total ?? 0),
       id: r.id,
       conversationKey: r.conversation_key,
       type: r.type,
@@ -190,10 +205,7 @@ export class ChatService {
       receiverId: r.receiver_id,
       groupId: r.group_id,
       clientMsgId: r.client_msg_id,
-      createdAt:
-        r.created_at instanceof Date
-          ? r.created_at
-          : new Date(`${r.created_at.replace(' ', 'T')}Z`),
+      createdAt: sqlDate(r.created_at),
     }));
   }
 
@@ -207,14 +219,16 @@ export class ChatService {
   ): Promise<(m: Message) => HistoryMessageDto['read_by']> {
     if (rows.length === 0) return () => [];
     const oldest = rows.reduce((min, r) => (r.id < min ? r.id : min), rows[0].id);
-    const marks = await this.marks.find({
-      where: { conversationKey: key, messageId: MoreThanOrEqual(oldest) },
-      order: { readAt: 'ASC', userId: 'ASC' },
-    });
+    const marks = await this.marks.query<
+      { user_id: string; message_id: string; read_at: Date | string }[]
+    >(
+      'SELECT user_id, message_id, read_at FROM read_marks WHERE conversation_key = ? AND message_id >= ? ORDER BY read_at, user_id',
+      [key, oldest],
+    );
     return (message) =>
       marks
-        .filter((mark) => mark.messageId >= message.id && mark.userId !== message.senderId)
-        .map((mark) => ({ user_id: mark.userId, read_at: iso(mark.readAt)! }));
+        .filter((mark) => mark.message_id >= message.id && mark.user_id !== message.senderId)
+        .map((mark) => ({ user_id: mark.user_id, read_at: iso(sqlDate(mark.read_at))! }));
   }
 
   /** Moves the caller's read mark forward to `message_id` (never backwards). */
@@ -476,6 +490,11 @@ export class ChatService {
     ]);
     return [...asA.map((c) => c.userB!), ...asB.map((c) => c.userA!)];
   }
+}
+
+/** A datetime column as the drivers return it: a Date (MySQL) or UTC text (SQLite). */
+function sqlDate(value: Date | string): Date {
+  return value instanceof Date ? value : new Date(`${value.replace(' ', 'T')}Z`);
 }
 
 /** How long a message transaction may take to commit after its id was taken. */
