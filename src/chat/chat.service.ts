@@ -3,7 +3,7 @@ import { EventEmitter2, OnEvent } from '@nestjs/event-emitter';
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, Repository } from 'typeorm';
 import { AppException } from '../common/errors/app.exception';
-import { iso, now } from '../common/utils/time';
+import { fromSqlTime, iso, now } from '../common/utils/time';
 import { isUniqueViolation } from '../database/errors';
 import { TransactionRunner } from '../database/transaction-runner';
 import { GroupsService } from '../groups/groups.service';
@@ -205,7 +205,7 @@ export class ChatService {
       receiverId: r.receiver_id,
       groupId: r.group_id,
       clientMsgId: r.client_msg_id,
-      createdAt: sqlDate(r.created_at),
+      createdAt: fromSqlTime(r.created_at),
     }));
   }
 
@@ -228,7 +228,7 @@ export class ChatService {
     return (message) =>
       marks
         .filter((mark) => mark.message_id >= message.id && mark.user_id !== message.senderId)
-        .map((mark) => ({ user_id: mark.user_id, read_at: iso(sqlDate(mark.read_at))! }));
+        .map((mark) => ({ user_id: mark.user_id, read_at: iso(fromSqlTime(mark.read_at))! }));
   }
 
   /** Moves the caller's read mark forward to `message_id` (never backwards). */
@@ -490,11 +490,6 @@ export class ChatService {
     ]);
     return [...asA.map((c) => c.userB!), ...asB.map((c) => c.userA!)];
   }
-}
-
-/** A datetime column as the drivers return it: a Date (MySQL) or UTC text (SQLite). */
-function sqlDate(value: Date | string): Date {
-  return value instanceof Date ? value : new Date(`${value.replace(' ', 'T')}Z`);
 }
 
 /** How long a message transaction may take to commit after its id was taken. */

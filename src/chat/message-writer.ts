@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { createPool, Pool, PoolConnection } from 'mysql2/promise';
 import { EntityManager, QueryFailedError } from 'typeorm';
-import { now } from '../common/utils/time';
+import { now, toSqliteTime } from '../common/utils/time';
 import { databaseConfig, DatabaseConfig } from '../config/database.config';
 import { databaseKind, mysqlPoolOptions } from '../database/data-source-options';
 import { retryingLockConflicts, TransactionRunner } from '../database/transaction-runner';
@@ -18,11 +18,6 @@ export interface NewMessage {
   content: string;
   senderId: string;
   clientMsgId: string | null;
-}
-
-/** A datetime as SQLite keeps it (UTC text); MySQL drivers take the Date itself. */
-function sqlTime(at: Date): string {
-  return at.toISOString().replace('T', ' ').replace('Z', '');
 }
 
 /** At most this many rows go into one INSERT. */
@@ -283,7 +278,7 @@ class BatchPlan {
 
   /** A datetime parameter: MySQL drivers take the Date, SQLite keeps UTC text. */
   private get at(): Date | string {
-    return this.mysql ? this.createdAt : sqlTime(this.createdAt);
+    return this.mysql ? this.createdAt : toSqliteTime(this.createdAt);
   }
 
   selectNewest(): Statement {

@@ -7,3 +7,13 @@ export function iso(date: Date | null | undefined): string | null {
 export function now(): Date {
   return new Date(Date.now());
 }
+
+/** A datetime as SQLite keeps it: UTC text `YYYY-MM-DD hh:mm:ss.mmm` (MySQL drivers take the Date). */
+export function toSqliteTime(at: Date): string {
+  return at.toISOString().replace('T', ' ').replace('Z', '');
+}
+
+/** A datetime column from a raw query: a Date (MySQL drivers) or SQLite's UTC text. */
+export function fromSqlTime(value: Date | string): Date {
+  return value instanceof Date ? value : new Date(`${value.replace(' ', 'T')}Z`);
+}
