@@ -52,7 +52,7 @@ import { UsersModule } from './users/users.module';
       inject: [appConfig.KEY],
       useFactory: (config: AppConfig) => ({
         pinoHttp: pinoHttpOptions(config.logLevel),
-        // Every route, in the path syntax of Express 5 (the default '*' logs a legacy warning).
+        // Every route, in path-to-regexp 8 syntax (the default '*' logs a legacy warning).
         forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }],
       }),
     }),

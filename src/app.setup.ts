@@ -1,59 +1,114 @@
+import multipart from '@fastify/multipart';
 import { INestApplication } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { NestExpressApplication } from '@nestjs/platform-express';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import { AppConfig } from './config/app.config';
+import { env } from './config/env.validation';
+import { FilesConfig } from './config/files.config';
 import { ErrorResponseDto } from './common/dto/error-response.dto';
-import { EnvelopeExpressAdapter } from './common/http/envelope-express.adapter';
+import { AppException } from './common/errors/app.exception';
+import { resolveError } from './common/errors/error-body';
+import { EnvelopeFastifyAdapter } from './common/http/envelope-fastify.adapter';
 import { ConfiguredIoAdapter } from './common/ws/io.adapter';
+import { requestId } from './logging';
 
 export const API_PREFIX = 'api/v1';
 
-/** Express, answering every successful request in the contract's envelope. */
-export function createHttpAdapter(): EnvelopeExpressAdapter {
-  return new EnvelopeExpressAdapter();
+/**
+ * Fastify, answering every successful request in the contract's envelope. The options that
+ * Fastify takes only when it is created come from the environment: body limit, proxies
+ * trusted for client IPs (rate limits, logs), request ids.
+ */
+export function createHttpAdapter(): EnvelopeFastifyAdapter {
+  const config = env();
+  return new EnvelopeFastifyAdapter({
+    bodyLimit: config.BODY_LIMIT,
+    trustProxy: trustedProxies(config.TRUST_PROXY),
+    genReqId: requestId,
+    // As before with Express: `/api/v1/user/profile/` is `/api/v1/user/profile`.
+    routerOptions: { ignoreTrailingSlash: true },
+    // Errors Fastify's router answers before any route (and so before Nest's filters): a
+    // malformed URL, a path parameter over 100 characters. In the contract's error body too.
+    frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
+      const detail =
+        error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'path parameter too long' : 'malformed URL';
+      const { body } = resolveError(AppException.badRequest(detail));
+      void reply.code(body.code).send(body);
+    },
+  });
 }
 
 /**
- * Everything about the HTTP application that is not a module: prefix, body limit, CORS, docs,
- * logger. `main.ts` and the e2e tests both call it, so tests run production's
- * pipeline.
+ * TRUST_PROXY for Fastify. A hop count trusts that many proxies nearest to the server, as
+ * Express did (Fastify itself no longer takes a number): only safe when every request comes
+ * through that many proxies.
  */
-export function configureApp(app: NestExpressApplication): void {
+function trustedProxies(
+  setting: boolean | number | string,
+): boolean | string | ((address: string, hop: number) => boolean) {
+  return typeof setting === 'number' ? (_address, hop) => hop < setting : setting;
+}
+
+/**
+ * Everything about the HTTP application that is not a module: prefix, body parsing, CORS,
+ * security headers, uploads, docs, logger. `main.ts` and the e2e tests both call it, so tests
+ * run production's pipeline.
+ */
+export async function configureApp(app: NestFastifyApplication): Promise<void> {
   const config = app.get(ConfigService).getOrThrow<AppConfig>('app');
+  const files = app.get(ConfigService).getOrThrow<FilesConfig>('files');
 
   app.useLogger(app.get(Logger));
   app.flushLogs();
-  // Client IPs (rate limits, logs) from X-Forwarded-For only through the proxies configured.
-  app.set('trust proxy', config.trustProxy);
-  app.disable('x-powered-by');
-  // API answers are per-user and change with every message: no ETag hashing of every body.
-  app.set('etag', false);
-  // Security headers; the CSP is relaxed only as far as the Swagger UI at /docs needs.
-  app.use(
-    helmet({
-      contentSecurityPolicy: {
-        directives: {
-          defaultSrc: ["'self'"],
-          scriptSrc: ["'self'", "'unsafe-inline'"],
-          styleSrc: ["'self'", "'unsafe-inline'"],
-          imgSrc: ["'self'", 'data:', 'https:'],
-        },
+  const fastify = app.getHttpAdapter().getInstance();
+  // Security headers; the CSP is relaxed only as far as the Swagger UI at /docs needs. Built
+  // once (@fastify/helmet would build helmet's middleware again for every request).
+  const securityHeaders = helmet({
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'", "'unsafe-inline'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:', 'https:'],
       },
-      crossOriginResourcePolicy: { policy: 'cross-origin' },
-    }),
-  );
-  app.useBodyParser('json', { limit: config.bodyLimit });
+    },
+    crossOriginResourcePolicy: { policy: 'cross-origin' },
+  });
+  fastify.addHook('onRequest', (request, reply, done) => {
+    void reply.header('X-Request-Id', request.id);
+    securityHeaders(request.raw, reply.raw, (err) => done(err as Error | undefined));
+  });
+  acceptJsonBodiesOnly(fastify);
+  // Multipart bodies are read only by the upload route, within these limits.
+  await app.register(multipart, {
+    limits: { fileSize: files.maxBytes, files: 1, fields: 5, parts: 10 },
+  });
   app.setGlobalPrefix(API_PREFIX, { exclude: ['health', 'health/ready'] });
   app.useWebSocketAdapter(new ConfiguredIoAdapter(app));
   app.enableCors({
     origin: config.corsOrigins === '*' ? true : config.corsOrigins,
     credentials: false,
+    methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
     exposedHeaders: ['X-Request-Id', 'Retry-After'],
   });
   setupSwagger(app);
+}
+
+/**
+ * JSON is the API's only body type (uploads are multipart, read by their route). An empty JSON
+ * body is `{}`, as clients send it for `POST /logout`; any other type is refused with 400.
+ */
+function acceptJsonBodiesOnly(fastify: FastifyInstance): void {
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  fastify.removeAllContentTypeParsers();
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') done(null, {});
+    else void parseJson(request, body as string, done);
+  });
 }
 
 export function setupSwagger(app: INestApplication): void {

@@ -1,24 +1,25 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Options } from 'pino-http';
 import type { LogLevel } from './config/env.validation';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
+/** A request's id: the caller's `X-Request-Id` when it is sane, else a new UUID. */
+export function requestId(req: IncomingMessage): string {
+  const incoming = req.headers['x-request-id'];
+  return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+}
+
 /**
- * Structured JSON logs, one line per request with a request id (the caller's `X-Request-Id`
- * when it is sane, else a new UUID, echoed back). Credentials never reach a log line.
+ * Structured JSON logs, one line per request with the request's id (given by Fastify, see
+ * {@link requestId}, and echoed back as `X-Request-Id`). Credentials never reach a log line.
  */
 export function pinoHttpOptions(level: LogLevel): Options {
   return {
     level,
-    genReqId: (req: IncomingMessage, res: ServerResponse) => {
-      const incoming = req.headers['x-request-id'];
-      const id =
-        typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
-      res.setHeader('X-Request-Id', id);
-      return id;
-    },
+    // Fastify's id of the request (its middleware layer copies it onto the raw request).
+    genReqId: (req) => req.id ?? requestId(req),
     redact: {
       paths: [
         'req.headers.authorization',

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
-import { NestExpressApplication } from '@nestjs/platform-express';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { configureApp, createHttpAdapter } from './app.setup';
 import { ConfigError, env, loadDotEnv } from './config/env.validation';
 
@@ -10,14 +10,14 @@ async function bootstrap(): Promise<void> {
   const { PORT: port } = env();
   // Imported after the environment is known to be valid, so a bad value fails with one line.
   const { AppModule } = await import('./app.module');
-  const app = await NestFactory.create<NestExpressApplication>(AppModule, createHttpAdapter(), {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule, createHttpAdapter(), {
     bodyParser: false,
     bufferLogs: true,
-    forceCloseConnections: false,
   });
-  configureApp(app);
+  await configureApp(app);
   exitCleanlyOnSignals(app);
-  await app.listen(port);
+  // Every interface (Fastify would listen on localhost only): containers are reached from outside.
+  await app.listen(port, '0.0.0.0');
   app.get(Logger).log(`listening on http://localhost:${port} (API docs at /docs)`, 'Bootstrap');
 }
 
@@ -26,7 +26,7 @@ async function bootstrap(): Promise<void> {
  * shutdown hooks (closing the database pool), then re-raises the signal. That second delivery
  * means the drain is complete, so the process exits 0.
  */
-function exitCleanlyOnSignals(app: NestExpressApplication): void {
+function exitCleanlyOnSignals(app: NestFastifyApplication): void {
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     let draining = false;

@@ -118,6 +118,35 @@ describe('Attachments (e2e)', () => {
       .expect(401);
   });
 
+  it('refuses a second file (413), a file under another field and a JSON body (400), storing nothing', async () => {
+    const other = await registerUser(t.http);
+    const before = readdirSync(process.env.UPLOAD_DIR!).length;
+    const two = await t.http
+      .post('/api/v1/upload')
+      .set(bearer(other.token))
+      .attach('file', PNG, { filename: 'a.png', contentType: 'image/png' })
+      .attach('file', PNG, { filename: 'b.png', contentType: 'image/png' })
+      .expect(413);
+    expect(two.body).toMatchObject({ code: 413, message: '请求体过大' });
+    const misnamed = await t.http
+      .post('/api/v1/upload')
+      .set(bearer(other.token))
+      .attach('avatar', PNG, { filename: 'a.png', contentType: 'image/png' })
+      .expect(400);
+    expect(misnamed.body).toEqual({
+      code: 400,
+      message: '请求参数错误',
+      error: 'unexpected file field "avatar" (expected "file")',
+    });
+    const json = await t.http
+      .post('/api/v1/upload')
+      .set(bearer(other.token))
+      .send({ file: 'x' })
+      .expect(400);
+    expect(json.body.error).toMatch(/file is required/);
+    expect(readdirSync(process.env.UPLOAD_DIR!).length).toBe(before);
+  });
+
   it.each([
     '/api/v1/files/..%2F..%2Fpackage.json',
     '/api/v1/files/%2e%2e%2fpackage.json',

@@ -91,6 +91,44 @@ describe('HTTP conventions (e2e)', () => {
       .expect(400);
   });
 
+  it('takes an empty JSON body as {} (a bodiless POST with the JSON content type)', async () => {
+    const user = await registerUser(t.http);
+    const res = await t.http
+      .post('/api/v1/logout')
+      .set(bearer(user.token))
+      .set('Content-Type', 'application/json')
+      .expect(200);
+    expect(res.body).toEqual({ code: 200, message: 'success', data: null });
+  });
+
+  it('answers a body that is not JSON with 400', async () => {
+    const res = await t.http
+      .post('/api/v1/login')
+      .set('Content-Type', 'text/plain')
+      .send('email=a@example.com')
+      .expect(400);
+    expect(res.body).toEqual({ code: 400, message: '请求参数错误', error: expect.any(String) });
+  });
+
+  it.each([
+    ['a malformed percent-encoding', '/api/v1/user/%E0%A4%A', 'malformed URL'],
+    [
+      'a path parameter of 1,000 characters',
+      `/api/v1/user/${'a'.repeat(1000)}`,
+      'path parameter too long',
+    ],
+  ])('answers %s with the 400 envelope', async (_name, path, error) => {
+    const user = await registerUser(t.http);
+    const res = await t.http.get(path).set(bearer(user.token)).expect(400);
+    expect(res.body).toEqual({ code: 400, message: '请求参数错误', error });
+  });
+
+  it('serves a route with a trailing slash', async () => {
+    const user = await registerUser(t.http);
+    const res = await t.http.get('/api/v1/user/profile/').set(bearer(user.token)).expect(200);
+    expect(res.body.data.user_id).toBe(user.user_id);
+  });
+
   it('answers an unexpected error with 500, a request id and nothing internal', async () => {
     const res = await t.http.get('/api/v1/test-failures/crash').expect(500);
     const requestId = res.headers['x-request-id'];
@@ -139,6 +177,21 @@ describe('HTTP conventions (e2e)', () => {
       .set('Access-Control-Request-Method', 'POST')
       .expect(204);
     expect(res.headers['access-control-allow-origin']).toBe('https://app.example.com');
+  });
+
+  it('lets browsers send every method and header the API uses', async () => {
+    const res = await t.http
+      .options('/api/v1/user/profile')
+      .set('Origin', 'https://app.example.com')
+      .set('Access-Control-Request-Method', 'PUT')
+      .set('Access-Control-Request-Headers', 'authorization,content-type,x-request-id')
+      .expect(204);
+    expect(res.headers['access-control-allow-methods']?.split(/,\s*/)).toEqual(
+      expect.arrayContaining(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']),
+    );
+    expect(res.headers['access-control-allow-headers']).toBe(
+      'authorization,content-type,x-request-id',
+    );
   });
 
   describe('OpenAPI', () => {

@@ -118,6 +118,36 @@ describe('Abuse limits and HTTP hardening (e2e)', () => {
     }
   });
 
+  it.each([
+    ['loopback (the default; the test client is on loopback)', 'loopback', true],
+    ['a hop count of 1', '1', true],
+    ['false', 'false', false],
+  ])(
+    'believes X-Forwarded-For for the client IP only from trusted proxies: TRUST_PROXY=%s',
+    async (_name, trustProxy, believed) => {
+      const app = await createTestApp({
+        env: { TRUST_PROXY: trustProxy, RATE_LIMIT_REGISTER: '2/60' },
+      });
+      const register = (ip: string) =>
+        app.http
+          .post('/api/v1/register')
+          .set('X-Forwarded-For', ip)
+          .send({
+            username: uniqueName(),
+            email: `${uniqueName()}@example.com`,
+            password: 'password-123',
+          });
+      try {
+        for (let i = 0; i < 2; i += 1) expect((await register('203.0.113.1')).status).toBe(200);
+        expect((await register('203.0.113.1')).status).toBe(429);
+        // Another client behind the proxy has its own budget, unless the header is ignored.
+        expect((await register('203.0.113.2')).status).toBe(believed ? 200 : 429);
+      } finally {
+        await app.close();
+      }
+    },
+  );
+
   it('sends security headers and no X-Powered-By', async () => {
     const res = await t.http.get('/health').expect(200);
     expect(res.headers['x-content-type-options']).toBe('nosniff');

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import { authConfig, AuthConfig } from '../config/auth.config';
 import type { AccessTokenPayload, AuthUser } from './auth-user';
@@ -28,7 +28,7 @@ export class JwtStrategy extends PassportStrategy(Strategy) {
     });
   }
 
-  validate(req: Request, payload: AccessTokenPayload): Promise<AuthUser> {
+  validate(req: FastifyRequest, payload: AccessTokenPayload): Promise<AuthUser> {
     return this.auth.validatePayload(payload, bearerToken(req)!);
   }
 }

@@ -193,7 +193,7 @@ function mimeList(raw: RawEnv): string[] {
   return types;
 }
 
-/** Express's `trust proxy`: false, a hop count, or addresses/subnets/keywords. */
+/** Proxies trusted for client IPs (Fastify `trustProxy`): false, a hop count, or addresses/subnets/keywords. */
 function trustProxy(raw: RawEnv): boolean | number | string {
   const value = str(raw, 'TRUST_PROXY');
   if (value === undefined) return 'loopback';

@@ -6,21 +6,20 @@ import {
   HttpStatus,
   Param,
   Post,
+  Req,
   Res,
   StreamableFile,
-  UploadedFile,
-  UseInterceptors,
 } from '@nestjs/common';
-import { FileInterceptor } from '@nestjs/platform-express';
 import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiAuth, ApiEnvelope, ApiErrors } from '../common/decorators/api-envelope.decorator';
 import { Public } from '../common/decorators/public.decorator';
 import { CurrentUser } from '../common/decorators/current-user.decorator';
 import type { AuthUser } from '../auth/auth-user';
 import { ErrorCode } from '../common/errors/error-code';
 import { UploadBodyDto, UploadedFileDto } from './dto/uploaded-file.dto';
-import { FilesService, IncomingFile } from './files.service';
+import { FilesService } from './files.service';
+import { readUpload } from './read-upload';
 
 @ApiTags('files')
 @Controller()
@@ -30,7 +29,6 @@ export class FilesController {
   @Post('upload')
   @HttpCode(HttpStatus.OK)
   @ApiAuth()
-  @UseInterceptors(FileInterceptor('file'))
   @ApiConsumes('multipart/form-data')
   @ApiBody({ type: UploadBodyDto })
   @ApiOperation({
@@ -39,11 +37,11 @@ export class FilesController {
   })
   @ApiEnvelope(UploadedFileDto)
   @ApiErrors(ErrorCode.BadRequest, ErrorCode.PayloadTooLarge, ErrorCode.TooManyRequests)
-  upload(
+  async upload(
     @CurrentUser() user: AuthUser,
-    @UploadedFile() file: IncomingFile | undefined,
+    @Req() request: FastifyRequest,
   ): Promise<UploadedFileDto> {
-    return this.files.upload(user.id, file);
+    return this.files.upload(user.id, await readUpload(request, 'file'));
   }
 
   @Public()
@@ -57,13 +55,13 @@ export class FilesController {
   @ApiErrors(ErrorCode.NotFound)
   async download(
     @Param('name') name: string,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: FastifyReply,
   ): Promise<StreamableFile> {
     const file = await this.files.open(name);
     const inline = file.mime.startsWith('image/');
-    res.setHeader('Content-Security-Policy', "default-src 'none'; sandbox");
+    void res.header('Content-Security-Policy', "default-src 'none'; sandbox");
     // Only a file found is cacheable (stored names never change content).
-    res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
+    void res.header('Cache-Control', 'public, max-age=31536000, immutable');
     return new StreamableFile(file.stream, {
       type: file.mime,
       length: file.size,

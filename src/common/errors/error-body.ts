@@ -85,18 +85,11 @@ export function resolveError(exception: unknown, requestId?: string): ResolvedEr
     if (status >= 500) {
       return { body: internal(code, requestId), unexpected: true };
     }
-    return { body: bodyFor(code, httpExceptionDetail(exception)), unexpected: false };
-  }
-  // body-parser errors (Express): too large, bad charset/encoding.
-  const bodyParserError = exception as { type?: unknown; status?: unknown; expose?: unknown };
-  if (typeof bodyParserError?.type === 'string' && bodyParserError.expose === true) {
-    if (bodyParserError.type === 'entity.too.large') {
-      return {
-        body: bodyFor(ErrorCode.PayloadTooLarge, 'request body too large'),
-        unexpected: false,
-      };
+    if (status === 413) {
+      // Fastify's body limit (Nest hands it over as an HttpException with Fastify's wording).
+      return { body: bodyFor(code, 'request body too large'), unexpected: false };
     }
-    return { body: bodyFor(ErrorCode.BadRequest, 'malformed request body'), unexpected: false };
+    return { body: bodyFor(code, httpExceptionDetail(exception)), unexpected: false };
   }
   if (isDatabaseUnavailable(exception)) {
     return {

@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { FastifyRequest } from 'fastify';
 import { AppException } from '../errors/app.exception';
 import { resolveError } from '../errors/error-body';
 
@@ -8,11 +9,14 @@ import { resolveError } from '../errors/error-body';
 export class HttpExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('HttpExceptionFilter');
 
+  constructor(private readonly adapterHost: HttpAdapterHost) {}
+
   catch(exception: unknown, host: ArgumentsHost): void {
     if (host.getType() !== 'http') return;
     const ctx = host.switchToHttp();
-    const request = ctx.getRequest<Request & { id?: string | number }>();
-    const response = ctx.getResponse<Response>();
+    const request = ctx.getRequest<FastifyRequest | undefined>();
+    const response: unknown = ctx.getResponse();
+    const http = this.adapterHost.httpAdapter;
     const requestId = request?.id !== undefined ? String(request.id) : undefined;
     const { body, unexpected } = resolveError(exception, requestId);
 
@@ -24,14 +28,14 @@ export class HttpExceptionFilter implements ExceptionFilter {
     } else if (body.code === 503) {
       this.logger.warn({ requestId, reason: errorMessage(exception) }, 'service unavailable');
     }
-    if (response.headersSent) {
-      response.end();
+    if (http.isHeadersSent(response)) {
+      http.end(response);
       return;
     }
     if (exception instanceof AppException && exception.retryAfter !== undefined) {
-      response.setHeader('Retry-After', String(exception.retryAfter));
+      http.setHeader(response, 'Retry-After', String(exception.retryAfter));
     }
-    response.status(body.code).json(body);
+    http.reply(response, body, body.code);
   }
 }
 
