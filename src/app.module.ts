@@ -1,4 +1,4 @@
-import { Module, RequestMethod } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
@@ -52,8 +52,10 @@ import { UsersModule } from './users/users.module';
       inject: [appConfig.KEY],
       useFactory: (config: AppConfig) => ({
         pinoHttp: pinoHttpOptions(config.logLevel),
-        // Every route, in path-to-regexp 8 syntax (the default '*' logs a legacy warning).
-        forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }],
+        // No middleware: requests are logged by pino-http from a Fastify hook (app.setup.ts).
+        // This module's middleware keeps each request's logger in an AsyncLocalStorage, and on
+        // Node 20 that runs async hooks for every promise and every socket write in the process.
+        forRoutes: [],
       }),
     }),
     TypeOrmModule.forRootAsync({

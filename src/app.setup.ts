@@ -5,7 +5,8 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { Logger } from 'nestjs-pino';
+import { Logger, PinoLogger } from 'nestjs-pino';
+import { pinoHttp } from 'pino-http';
 import { AppConfig } from './config/app.config';
 import { env } from './config/env.validation';
 import { FilesConfig } from './config/files.config';
@@ -14,7 +15,7 @@ import { AppException } from './common/errors/app.exception';
 import { resolveError } from './common/errors/error-body';
 import { EnvelopeFastifyAdapter } from './common/http/envelope-fastify.adapter';
 import { ConfiguredIoAdapter } from './common/ws/io.adapter';
-import { requestId } from './logging';
+import { pinoHttpOptions, requestId } from './logging';
 
 export const API_PREFIX = 'api/v1';
 
@@ -78,7 +79,11 @@ export async function configureApp(app: NestFastifyApplication): Promise<void> {
     },
     crossOriginResourcePolicy: { policy: 'cross-origin' },
   });
+  // One JSON line per request, through nestjs-pino's logger, under Fastify's request id.
+  const logRequest = pinoHttp({ ...pinoHttpOptions(config.logLevel), logger: PinoLogger.root });
   fastify.addHook('onRequest', (request, reply, done) => {
+    request.raw.id = request.id;
+    logRequest(request.raw, reply.raw);
     void reply.header('X-Request-Id', request.id);
     securityHeaders(request.raw, reply.raw, (err) => done(err as Error | undefined));
   });

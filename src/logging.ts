@@ -18,7 +18,7 @@ export function requestId(req: IncomingMessage): string {
 export function pinoHttpOptions(level: LogLevel): Options {
   return {
     level,
-    // Fastify's id of the request (its middleware layer copies it onto the raw request).
+    // Fastify's id of the request, set on the raw request before pino-http sees it.
     genReqId: (req) => req.id ?? requestId(req),
     redact: {
       paths: [
