@@ -682,6 +682,36 @@ describe('Chat over HTTP and sockets (e2e)', () => {
       await as(me).get('/chat/sync', { limit: 501 }).expect(400);
       await as(me).get('/chat/sync', { after: 'x' }).expect(400);
     });
+
+    it('merges conversations larger than a page with small ones, in id order', async () => {
+      // With limit 3, p1's conversation (9 messages) is read on its own; the small ones
+      // (p2: 1, the group: 2) share one scan on MySQL/MariaDB.
+      const [me, p1, p2, owner] = await Promise.all([0, 1, 2, 3].map(() => registerUser(t.http)));
+      const g = await groupWith(owner, [me]);
+      const sent: string[] = [];
+      for (let i = 0; i < 12; i += 1) {
+        const body =
+          i === 4
+            ? { from: p2, msg: { receiver_id: me.user_id } }
+            : i === 1 || i === 9
+              ? { from: owner, msg: { group_id: g } }
+              : { from: me, msg: { receiver_id: p1.user_id } };
+        sent.push(
+          (await send(body.from, { type: 'text', content: `m${i}`, ...body.msg })).message_id,
+        );
+      }
+      const got: string[] = [];
+      let after: string | undefined;
+      for (let pages = 0; pages < 10; pages += 1) {
+        const res = await as(me)
+          .get('/chat/sync', { limit: 3, ...(after ? { after } : {}) })
+          .expect(200);
+        got.push(...res.body.data.messages.map((m: { message_id: string }) => m.message_id));
+        after = res.body.data.watermark;
+        if (!res.body.data.has_more) break;
+      }
+      expect(got).toEqual(sent);
+    });
   });
 
   describe('GET /api/v1/chat/conversations', () => {

@@ -411,15 +411,14 @@ export class ChatService {
     // Only conversations with something newer than `after` can contribute; asked again on the
     // second read, since a conversation may have become active by a late commit meanwhile.
     const page = async () => {
-      const active = await this.messages.query<{ conversation_key: string }[]>(
-        `SELECT conversation_key FROM conversations WHERE user_a = ? AND last_message_id > ?
-         UNION ALL SELECT conversation_key FROM conversations WHERE user_b = ? AND last_message_id > ?
-         UNION ALL SELECT c.conversation_key FROM conversations c JOIN group_members g ON g.group_id = c.group_id
+      const active = await this.messages.query<ActiveConversation[]>(
+        `SELECT conversation_key, message_count FROM conversations WHERE user_a = ? AND last_message_id > ?
+         UNION ALL SELECT conversation_key, message_count FROM conversations WHERE user_b = ? AND last_message_id > ?
+         UNION ALL SELECT c.conversation_key, c.message_count FROM conversations c JOIN group_members g ON g.group_id = c.group_id
            WHERE g.user_id = ? AND c.last_message_id > ?`,
         [userId, after, userId, after, userId, after],
       );
-      const keys = active.map((r) => r.conversation_key);
-      return keys.length ? this.syncPage(keys, after, horizon, query.limit + 1) : [];
+      return active.length ? this.syncPage(active, after, horizon, query.limit + 1) : [];
     };
     let rows = await page();
     const newest = rows[Math.min(rows.length, query.limit) - 1];
@@ -438,32 +437,43 @@ export class ChatService {
 
   /**
    * The first `take` messages with after < id < horizon of the given conversations, oldest
-   * first. On MySQL/MariaDB each conversation contributes the ids of its own index range (at
-   * most `take`), merged, then the page's rows are read: the cost follows the page and the
-   * active conversations, never the length of a conversation's backlog.
+   * first. On MySQL/MariaDB the ids come from the (conversation_key, id) index, merged, and only
+   * the page's rows are read, so the cost follows the page and the conversations, never the table:
+   * - small conversations (their whole history fits in a page) share one IN-list range scan,
+   *   which reads at most their message counts: one subquery instead of one each;
+   * - each larger one reads its own range, at most `take` ids.
    */
   private async syncPage(
-    keys: string[],
+    active: ActiveConversation[],
     after: string,
     horizon: string,
     take: number,
   ): Promise<Message[]> {
     if (!this.mysql) {
       return this.messageRows(
-        `SELECT * FROM messages WHERE conversation_key IN (${keys.map(() => '?').join(', ')}) AND id > ? AND id < ? ORDER BY id LIMIT ?`,
-        [...keys, after, horizon, take],
+        `SELECT * FROM messages WHERE conversation_key IN (${active.map(() => '?').join(', ')}) AND id > ? AND id < ? ORDER BY id LIMIT ?`,
+        [...active.map((c) => c.conversation_key), after, horizon, take],
       );
     }
-    const perKey =
-      '(SELECT id FROM messages FORCE INDEX (IDX_messages_conversation) WHERE conversation_key = ? AND id > ? AND id < ? ORDER BY id LIMIT ?)';
-    const ids = await this.messages.query<{ id: string }[]>(
-      `${keys.map(() => perKey).join(' UNION ALL ')} ORDER BY id LIMIT ?`,
-      [...keys.flatMap((k) => [k, after, horizon, take]), take],
-    );
-    if (ids.length === 0) return [];
+    const small: string[] = [];
+    const large: string[] = [];
+    let smallRows = 0;
+    for (const c of [...active].sort((a, b) => Number(a.message_count) - Number(b.message_count))) {
+      const count = Number(c.message_count);
+      if (count <= take && smallRows + count <= SYNC_SHARED_SCAN_ROWS) {
+        small.push(c.conversation_key);
+        smallRows += count;
+      } else {
+        large.push(c.conversation_key);
+      }
+    }
+    const range = (keys: string[]) =>
+      `(SELECT id FROM messages FORCE INDEX (IDX_messages_conversation) WHERE conversation_key ${keys.length === 1 ? '= ?' : `IN (${keys.map(() => '?').join(', ')})`} AND id > ? AND id < ? ORDER BY id LIMIT ?)`;
+    const parts = [...(small.length ? [small] : []), ...large.map((key) => [key])];
+    // The merged ids, then their rows, in one statement.
     return this.messageRows(
-      `SELECT * FROM messages WHERE id IN (${ids.map(() => '?').join(', ')}) ORDER BY id`,
-      ids.map((r) => r.id),
+      `SELECT m.* FROM messages m JOIN (${parts.map(range).join(' UNION ALL ')} ORDER BY id LIMIT ?) page ON page.id = m.id ORDER BY m.id`,
+      [...parts.flatMap((keys) => [...keys, after, horizon, take]), take],
     );
   }
 
@@ -494,6 +504,14 @@ export class ChatService {
 
 /** How long a message transaction may take to commit after its id was taken. */
 const SYNC_SETTLE_MS = 1000;
+/** Sync: at most this many index entries are read by the scan shared by small conversations. */
+const SYNC_SHARED_SCAN_ROWS = 20_000;
+
+/** A conversation with messages after a sync cursor, and its size. */
+interface ActiveConversation {
+  conversation_key: string;
+  message_count: number | string;
+}
 
 export function toMessageDto(m: Message): MessageDto {
   return {
