@@ -73,8 +73,8 @@ CREATE TABLE IF NOT EXISTS `conversations` (
   `message_count` int(11) NOT NULL DEFAULT 0,
   `updated_at` datetime(3) NOT NULL,
   PRIMARY KEY (`conversation_key`),
-  KEY `IDX_conversations_user_a` (`user_a`),
-  KEY `IDX_conversations_user_b` (`user_b`),
+  KEY `IDX_conversations_user_a_updated` (`user_a`,`updated_at`,`conversation_key`),
+  KEY `IDX_conversations_user_b_updated` (`user_b`,`updated_at`,`conversation_key`),
   KEY `IDX_conversations_group` (`group_id`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 

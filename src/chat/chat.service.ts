@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { EventEmitter2, OnEvent } from '@nestjs/event-emitter';
 import { InjectRepository } from '@nestjs/typeorm';
-import { In, Repository } from 'typeorm';
+import { Repository } from 'typeorm';
 import { AppException } from '../common/errors/app.exception';
 import { fromSqlTime, iso, now } from '../common/utils/time';
 import { isUniqueViolation } from '../database/errors';
@@ -286,85 +286,81 @@ export class ChatService {
   /**
    * My conversations, most recent activity first: private ones that have messages and every
    * group I belong to. Reads only the private conversation rows that can reach the page (the
-   * newest offset + limit), my memberships, and the page's read marks; never whole histories.
+   * newest offset + limit on either side), my memberships, and what the page shows; never whole
+   * histories. Two round trips: the candidates (with my read mark and their last message) and
+   * the private total, then the page's unread counts, peers and groups.
    */
   async conversations(userId: string, limit: number, offset: number): Promise<ConversationListDto> {
-    const newest = (side: 'userA' | 'userB') =>
-      this.conversationRepo.find({
-        where: { [side]: userId },
-        order: { updatedAt: 'DESC', key: 'ASC' },
-        take: offset + limit,
-      });
-    const [asA, asB, [{ n: privateCount }], memberships] = await Promise.all([
-      newest('userA'),
-      newest('userB'),
+    const take = offset + limit;
+    const columns = `c.conversation_key, c.user_a, c.user_b, c.updated_at, rm.message_id AS read_mark,
+      lm.id AS lm_id, lm.type AS lm_type, lm.content AS lm_content, lm.sender_id AS lm_sender_id,
+      lm.receiver_id AS lm_receiver_id, lm.group_id AS lm_group_id, lm.created_at AS lm_created_at`;
+    const joins = `LEFT JOIN read_marks rm ON rm.conversation_key = c.conversation_key AND rm.user_id = ?
+      LEFT JOIN messages lm ON lm.id = c.last_message_id`;
+    const side = (column: 'user_a' | 'user_b') =>
+      `SELECT * FROM (SELECT ${columns}, NULL AS member_group_id, NULL AS joined_at FROM conversations c ${joins}
+        WHERE c.${column} = ? ORDER BY c.updated_at DESC, c.conversation_key DESC LIMIT ?) AS side_${column.slice(-1)}`;
+    const [candidates, [{ n: privateCount }]] = await Promise.all([
+      this.conversationRepo.query<CandidateRow[]>(
+        `${side('user_a')} UNION ALL ${side('user_b')}
+         UNION ALL SELECT ${columns}, g.group_id AS member_group_id, g.joined_at FROM group_members g
+           LEFT JOIN conversations c ON c.group_id = g.group_id ${joins} WHERE g.user_id = ?`,
+        [userId, userId, take, userId, userId, take, userId, userId],
+      ),
       this.conversationRepo.query<{ n: number | string }[]>(
         'SELECT (SELECT COUNT(*) FROM conversations WHERE user_a = ?) + (SELECT COUNT(*) FROM conversations WHERE user_b = ?) AS n',
         [userId, userId],
       ),
-      this.groups.membershipsOf(userId),
     ]);
-    const groupConversations = memberships.length
-      ? await this.conversationRepo.find({
-          where: { groupId: In(memberships.map((g) => g.groupId)) },
-        })
-      : [];
-    const byGroup = new Map(groupConversations.map((c) => [c.groupId!, c]));
     type Entry = {
       key: string;
       at: Date;
-      joinedAt?: Date;
-      conversation?: Conversation;
+      row: CandidateRow;
       groupId?: string;
       peerId?: string;
+      joinedAt?: Date;
     };
-    const entries: Entry[] = [
-      ...[...asA, ...asB].map((c) => ({
-        key: c.key,
-        at: c.updatedAt,
-        conversation: c,
-        peerId: c.userA === userId ? c.userB! : c.userA!,
-      })),
-      ...memberships.map((g) => {
-        const c = byGroup.get(g.groupId);
-        return {
-          key: groupKey(g.groupId),
-          at: c?.updatedAt ?? g.joinedAt,
-          conversation: c,
-          groupId: g.groupId,
-          joinedAt: g.joinedAt,
-        };
-      }),
-    ];
-    entries.sort((a, b) => b.at.getTime() - a.at.getTime() || (a.key < b.key ? -1 : 1));
+    const entries: Entry[] = candidates.map((row) => {
+      const groupId = row.member_group_id ?? undefined;
+      const joinedAt = row.joined_at ? fromSqlTime(row.joined_at) : undefined;
+      return {
+        key: groupId ? groupKey(groupId) : row.conversation_key!,
+        at: row.updated_at ? fromSqlTime(row.updated_at) : joinedAt!,
+        row,
+        groupId,
+        joinedAt,
+        peerId: groupId ? undefined : row.user_a === userId ? row.user_b! : row.user_a!,
+      };
+    });
+    // Newest first; ties by key, descending (the order of the index on each side).
+    entries.sort((a, b) => b.at.getTime() - a.at.getTime() || (a.key < b.key ? 1 : -1));
     const page = entries.slice(offset, offset + limit);
 
-    const lastIds = page
-      .map((e) => e.conversation?.lastMessageId)
-      .filter((id): id is string => Boolean(id));
-    const [lastMessages, unread, peers, groups] = await Promise.all([
-      lastIds.length ? this.messages.find({ where: { id: In(lastIds) } }) : Promise.resolve([]),
+    const [unread, peers, groups] = await Promise.all([
       this.unreadCounts(
         userId,
-        page.filter((e) => e.conversation).map((e) => ({ key: e.key, since: e.joinedAt })),
+        page
+          .filter((e) => e.row.conversation_key)
+          .map((e) => ({ key: e.key, since: e.joinedAt, mark: e.row.read_mark })),
       ),
       this.users.publicProfiles(page.flatMap((e) => (e.peerId ? [e.peerId] : []))),
       this.groups.summaries(page.flatMap((e) => (e.groupId ? [e.groupId] : []))),
     ]);
-    const lastById = new Map(lastMessages.map((msg) => [msg.id, msg]));
     const conversations: ConversationDto[] = page.map((e) => {
-      const last = e.conversation ? lastById.get(e.conversation.lastMessageId) : undefined;
       const group = e.groupId ? groups.get(e.groupId) : undefined;
       return {
         type: e.groupId ? 'group' : 'private',
         peer: e.peerId ? (peers.get(e.peerId) ?? null) : null,
         group: group ? { group_id: group.id, name: group.name, avatar: group.avatar } : null,
-        last_message: last ? toMessageDto(last) : null,
+        last_message: e.row.lm_id ? lastMessageDto(e.row) : null,
         unread_count: unread.get(e.key) ?? 0,
         updated_at: iso(e.at)!,
       };
     });
-    return { conversations, total: Number(privateCount) + memberships.length };
+    return {
+      conversations,
+      total: Number(privateCount) + candidates.filter((r) => r.member_group_id).length,
+    };
   }
 
   /**
@@ -373,23 +369,15 @@ export class ChatService {
    */
   private async unreadCounts(
     userId: string,
-    conversations: { key: string; since?: Date }[],
+    conversations: { key: string; since?: Date; mark: string | null }[],
   ): Promise<Map<string, number>> {
     if (conversations.length === 0) return new Map();
-    const marks = await this.marks.find({
-      where: { userId, conversationKey: In(conversations.map((c) => c.key)) },
-      select: { conversationKey: true, messageId: true },
-    });
-    const markOf = new Map(marks.map((m) => [m.conversationKey, m.messageId]));
     // One index range per conversation, from its bound: reads only the unread messages.
     const ranges = conversations.map(() => '(conversation_key = ? AND id > ?)').join(' OR ');
     const rows = await this.messages.query<{ conversation_key: string; n: string | number }[]>(
       `SELECT conversation_key, COUNT(*) AS n FROM messages WHERE (${ranges}) AND sender_id <> ? GROUP BY conversation_key`,
       [
-        ...conversations.flatMap((c) => [
-          c.key,
-          markOf.get(c.key) ?? (c.since ? idFloor(c.since) : ''),
-        ]),
+        ...conversations.flatMap((c) => [c.key, c.mark ?? (c.since ? idFloor(c.since) : '')]),
         userId,
       ],
     );
@@ -506,6 +494,39 @@ export class ChatService {
 const SYNC_SETTLE_MS = 1000;
 /** Sync: at most this many index entries are read by the scan shared by small conversations. */
 const SYNC_SHARED_SCAN_ROWS = 20_000;
+
+/**
+ * A candidate of the conversation list: a private conversation (member_group_id null) or a
+ * membership of mine, with the group's conversation row when it has messages.
+ */
+interface CandidateRow {
+  conversation_key: string | null;
+  user_a: string | null;
+  user_b: string | null;
+  updated_at: Date | string | null;
+  read_mark: string | null;
+  member_group_id: string | null;
+  joined_at: Date | string | null;
+  lm_id: string | null;
+  lm_type: Message['type'];
+  lm_content: string;
+  lm_sender_id: string;
+  lm_receiver_id: string | null;
+  lm_group_id: string | null;
+  lm_created_at: Date | string;
+}
+
+function lastMessageDto(row: CandidateRow): MessageDto {
+  return {
+    message_id: row.lm_id!,
+    type: row.lm_type,
+    content: row.lm_content,
+    sender_id: row.lm_sender_id,
+    receiver_id: row.lm_receiver_id,
+    group_id: row.lm_group_id,
+    created_at: iso(fromSqlTime(row.lm_created_at))!,
+  };
+}
 
 /** A conversation with messages after a sync cursor, and its size. */
 interface ActiveConversation {

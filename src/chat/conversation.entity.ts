@@ -5,8 +5,8 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
  * message and the message count (history `total` without counting), and who it is between.
  */
 @Entity('conversations')
-@Index('IDX_conversations_user_a', ['userA'])
-@Index('IDX_conversations_user_b', ['userB'])
+@Index('IDX_conversations_user_a_updated', ['userA', 'updatedAt', 'key'])
+@Index('IDX_conversations_user_b_updated', ['userB', 'updatedAt', 'key'])
 @Index('IDX_conversations_group', ['groupId'])
 export class Conversation {
   @PrimaryColumn({ name: 'conversation_key', type: 'varchar', length: 80 })
