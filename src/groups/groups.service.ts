@@ -94,14 +94,6 @@ export class GroupsService {
     return role!;
   }
 
-  /** The groups a user belongs to with when they joined (for the conversation list). */
-  async membershipsOf(userId: string): Promise<{ groupId: string; joinedAt: Date }[]> {
-    return this.members.find({
-      where: { userId },
-      select: { groupId: true, joinedAt: true },
-    });
-  }
-
   /** Name and avatar of several groups, keyed by id (one query). */
   async summaries(ids: string[]): Promise<Map<string, Pick<Group, 'id' | 'name' | 'avatar'>>> {
     if (ids.length === 0) return new Map();
