@@ -6,9 +6,9 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Logger, PinoLogger } from 'nestjs-pino';
-import { pinoHttp } from 'pino-http';
+import { HttpLogger, pinoHttp } from 'pino-http';
 import { AppConfig } from './config/app.config';
-import { env } from './config/env.validation';
+import { env, LogLevel } from './config/env.validation';
 import { FilesConfig } from './config/files.config';
 import { ErrorResponseDto } from './common/dto/error-response.dto';
 import { AppException } from './common/errors/app.exception';
@@ -26,21 +26,56 @@ export const API_PREFIX = 'api/v1';
  */
 export function createHttpAdapter(): EnvelopeFastifyAdapter {
   const config = env();
-  return new EnvelopeFastifyAdapter({
+  const start = requestStart(config.LOG_LEVEL);
+  const adapter = new EnvelopeFastifyAdapter({
     bodyLimit: config.BODY_LIMIT,
     trustProxy: trustedProxies(config.TRUST_PROXY),
     genReqId: requestId,
     // As before with Express: `/api/v1/user/profile/` is `/api/v1/user/profile`.
     routerOptions: { ignoreTrailingSlash: true },
-    // Errors Fastify's router answers before any route (and so before Nest's filters): a
-    // malformed URL, a path parameter over 100 characters. In the contract's error body too.
-    frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
+    // Errors Fastify's router answers before any route (and so before Nest's filters and any
+    // hook): a malformed URL, a path parameter over 100 characters. Answered like the rest.
+    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
       const detail =
         error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'path parameter too long' : 'malformed URL';
       const { body } = resolveError(AppException.badRequest(detail));
-      void reply.code(body.code).send(body);
+      start(request, reply, () => void reply.code(body.code).send(body));
     },
   });
+  adapter.getInstance().addHook('onRequest', start);
+  return adapter;
+}
+
+/** Security headers; the CSP is relaxed only as far as the Swagger UI at /docs needs. */
+const securityHeaders = helmet({
+  contentSecurityPolicy: {
+    directives: {
+      defaultSrc: ["'self'"],
+      scriptSrc: ["'self'", "'unsafe-inline'"],
+      styleSrc: ["'self'", "'unsafe-inline'"],
+      imgSrc: ["'self'", 'data:', 'https:'],
+    },
+  },
+  crossOriginResourcePolicy: { policy: 'cross-origin' },
+});
+
+/**
+ * What every request gets first: one JSON log line when it is answered (pino-http, through
+ * nestjs-pino's logger, under Fastify's request id), `X-Request-Id`, and the security headers
+ * (helmet's middleware, built once: @fastify/helmet would build it again for every request).
+ */
+function requestStart(
+  logLevel: LogLevel,
+): (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => void {
+  let logRequest: HttpLogger | undefined;
+  return (request, reply, done) => {
+    // Created at the first request: nestjs-pino's logger exists once the application does.
+    logRequest ??= pinoHttp({ ...pinoHttpOptions(logLevel), logger: PinoLogger.root });
+    request.raw.id = request.id;
+    logRequest(request.raw, reply.raw);
+    void reply.header('X-Request-Id', request.id);
+    securityHeaders(request.raw, reply.raw, (err) => done(err as Error | undefined));
+  };
 }
 
 /**
@@ -56,7 +91,7 @@ function trustedProxies(
 
 /**
  * Everything about the HTTP application that is not a module: prefix, body parsing, CORS,
- * security headers, uploads, docs, logger. `main.ts` and the e2e tests both call it, so tests
+ * uploads, docs, logger. `main.ts` and the e2e tests both call it, so tests
  * run production's pipeline.
  */
 export async function configureApp(app: NestFastifyApplication): Promise<void> {
@@ -66,27 +101,6 @@ export async function configureApp(app: NestFastifyApplication): Promise<void> {
   app.useLogger(app.get(Logger));
   app.flushLogs();
   const fastify = app.getHttpAdapter().getInstance();
-  // Security headers; the CSP is relaxed only as far as the Swagger UI at /docs needs. Built
-  // once (@fastify/helmet would build helmet's middleware again for every request).
-  const securityHeaders = helmet({
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'", "'unsafe-inline'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:', 'https:'],
-      },
-    },
-    crossOriginResourcePolicy: { policy: 'cross-origin' },
-  });
-  // One JSON line per request, through nestjs-pino's logger, under Fastify's request id.
-  const logRequest = pinoHttp({ ...pinoHttpOptions(config.logLevel), logger: PinoLogger.root });
-  fastify.addHook('onRequest', (request, reply, done) => {
-    request.raw.id = request.id;
-    logRequest(request.raw, reply.raw);
-    void reply.header('X-Request-Id', request.id);
-    securityHeaders(request.raw, reply.raw, (err) => done(err as Error | undefined));
-  });
   acceptJsonBodiesOnly(fastify);
   // Multipart bodies are read only by the upload route, within these limits.
   await app.register(multipart, {

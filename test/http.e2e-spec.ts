@@ -117,11 +117,20 @@ describe('HTTP conventions (e2e)', () => {
       `/api/v1/user/${'a'.repeat(1000)}`,
       'path parameter too long',
     ],
-  ])('answers %s with the 400 envelope', async (_name, path, error) => {
-    const user = await registerUser(t.http);
-    const res = await t.http.get(path).set(bearer(user.token)).expect(400);
-    expect(res.body).toEqual({ code: 400, message: '请求参数错误', error });
-  });
+  ])(
+    'answers %s with the 400 envelope, a request id and the security headers',
+    async (_name, path, error) => {
+      const user = await registerUser(t.http);
+      const res = await t.http
+        .get(path)
+        .set(bearer(user.token))
+        .set('X-Request-Id', 'bad-url-1')
+        .expect(400);
+      expect(res.body).toEqual({ code: 400, message: '请求参数错误', error });
+      expect(res.headers['x-request-id']).toBe('bad-url-1');
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
+    },
+  );
 
   it('serves a route with a trailing slash', async () => {
     const user = await registerUser(t.http);
