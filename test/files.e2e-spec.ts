@@ -118,7 +118,7 @@ describe('Attachments (e2e)', () => {
       .expect(401);
   });
 
-  it('refuses a second file (413), a file under another field and a JSON body (400), storing nothing', async () => {
+  it('refuses a second file (413), a file under another field, a broken multipart body and a JSON body (400), storing nothing', async () => {
     const other = await registerUser(t.http);
     const before = readdirSync(process.env.UPLOAD_DIR!).length;
     const two = await t.http
@@ -137,6 +137,17 @@ describe('Attachments (e2e)', () => {
       code: 400,
       message: '请求参数错误',
       error: 'unexpected file field "avatar" (expected "file")',
+    });
+    const broken = await t.http
+      .post('/api/v1/upload')
+      .set(bearer(other.token))
+      .set('Content-Type', 'multipart/form-data; boundary=xyz')
+      .send('--xyz\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\n\r\nno end')
+      .expect(400);
+    expect(broken.body).toEqual({
+      code: 400,
+      message: '请求参数错误',
+      error: 'malformed multipart body',
     });
     const json = await t.http
       .post('/api/v1/upload')

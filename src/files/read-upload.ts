@@ -31,18 +31,19 @@ export async function readUpload(
   return file;
 }
 
-/** @fastify/multipart's errors (code FST_*, a 4xx statusCode) as the contract's errors. */
-function uploadError(err: unknown): unknown {
-  const e = err as { code?: unknown; statusCode?: unknown; message?: unknown };
-  if (typeof e?.code !== 'string' || !e.code.startsWith('FST_')) return err;
-  if (e.code === 'FST_REQ_FILE_TOO_LARGE') {
+/**
+ * What went wrong reading the body, as the contract's errors: @fastify/multipart's limits
+ * (code FST_*, status 413) are 413; anything else the parser throws (busboy's "Boundary not
+ * found", "Unexpected end of multipart data", a bad part header...) is the client's body: 400.
+ */
+function uploadError(err: unknown): AppException {
+  if (err instanceof AppException) return err;
+  const e = err as { code?: unknown; statusCode?: unknown };
+  if (e?.code === 'FST_REQ_FILE_TOO_LARGE') {
     return new AppException(ErrorCode.PayloadTooLarge, 'file too large');
   }
-  if (e.statusCode === 413) {
+  if (typeof e?.code === 'string' && e.code.startsWith('FST_') && e.statusCode === 413) {
     return new AppException(ErrorCode.PayloadTooLarge, 'too many parts: one file, few fields');
   }
-  if (typeof e.statusCode === 'number' && e.statusCode < 500) {
-    return AppException.badRequest(`malformed multipart body: ${String(e.message)}`);
-  }
-  return err;
+  return AppException.badRequest('malformed multipart body');
 }

@@ -28,7 +28,10 @@ export class HttpExceptionFilter implements ExceptionFilter {
     } else if (body.code === 503) {
       this.logger.warn({ requestId, reason: errorMessage(exception) }, 'service unavailable');
     }
-    if (http.isHeadersSent(response)) {
+    // Fastify's `sent` means the answer has ended; a stream that failed midway has sent its
+    // headers only, and can only be cut short.
+    const raw = (response as { raw?: { headersSent?: boolean } }).raw;
+    if (http.isHeadersSent(response) || raw?.headersSent) {
       http.end(response);
       return;
     }
