@@ -16,9 +16,22 @@ async function bootstrap(): Promise<void> {
   });
   await configureApp(app);
   exitCleanlyOnSignals(app);
-  // Every interface (Fastify would listen on localhost only): containers are reached from outside.
-  await app.listen(port, '0.0.0.0');
+  await listenEverywhere(app, port);
   app.get(Logger).log(`listening on http://localhost:${port} (API docs at /docs)`, 'Bootstrap');
+}
+
+/**
+ * Every interface, IPv6 and IPv4 (as Node listens by default; Fastify alone would listen on
+ * localhost only), or IPv4 only where the system has no IPv6.
+ */
+async function listenEverywhere(app: NestFastifyApplication, port: number): Promise<void> {
+  try {
+    await app.listen(port, '::');
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if (code !== 'EAFNOSUPPORT' && code !== 'EADDRNOTAVAIL') throw err;
+    await app.listen(port, '0.0.0.0');
+  }
 }
 
 /**

@@ -1,7 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { AddressInfo, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import request from 'supertest';
 import { connect, waitForEvent } from './support/sockets';
@@ -28,6 +28,12 @@ function start(env: Record<string, string>): Started {
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
   return { child, stdout: () => out, stderr: () => err, exited };
+}
+
+function hasIpv6Loopback(): boolean {
+  return Object.values(networkInterfaces()).some((addresses) =>
+    addresses?.some((a) => a.family === 'IPv6' && a.internal),
+  );
 }
 
 async function freePort(): Promise<number> {
@@ -85,6 +91,10 @@ describe('The process (e2e)', () => {
       const { existsSync } = await import('node:fs');
       expect(existsSync(join(dir, 'gen', 'jwt-secret'))).toBe(true);
       expect(proc.stdout()).toContain('JWT_SECRET is not set');
+      // Every interface: IPv6 as well, where the system has it.
+      if (hasIpv6Loopback()) {
+        expect((await fetch(`http://[::1]:${port}/health`)).status).toBe(200);
+      }
     } finally {
       proc.child.kill('SIGTERM');
       await proc.exited;

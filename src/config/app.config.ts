@@ -10,7 +10,6 @@ export const appConfig = registerAs('app', () => {
     logLevel: e.LOG_LEVEL,
     bodyLimit: e.BODY_LIMIT,
     redisUrl: e.REDIS_URL,
-    trustProxy: e.TRUST_PROXY,
   };
 });
 
