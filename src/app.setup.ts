@@ -80,8 +80,8 @@ function requestStart(
 
 /**
  * TRUST_PROXY for Fastify. A hop count trusts that many proxies nearest to the server, as
- * Express did (Fastify itself no longer takes a number): only safe when every request comes
- * through that many proxies.
+ * Express did and as the configuration documents (Fastify 5.12 given a number trusts no hop at
+ * all): only safe when every request comes through that many proxies.
  */
 function trustedProxies(
   setting: boolean | number | string,
