@@ -12,18 +12,33 @@ export type InvalidationTopic =
   | 'groups.group'; // key: a group id (deleted)
 
 const CHANNEL = 'im:invalidate';
+/** Each instance's own channel for the confirmations of what it published. */
+const ACK_CHANNEL = 'im:invalidate:ack:';
+/** How long a publisher waits for the other instances to confirm before it goes on anyway. */
+export const ACK_WAIT_MS = 500;
 
 interface Wire {
   from: string;
+  seq: number;
   topic: InvalidationTopic;
   key: string;
 }
 
+interface Pending {
+  confirmed: number;
+  expected: number; // Infinity until Redis has said how many subscribers received it
+  done: () => void;
+}
+
 /**
  * Tells the in-process caches of every instance that something changed. Handlers run at once
- * for this instance and, when REDIS_URL is set, through Redis pub/sub for the others. While
- * this instance is not subscribed it could miss what others publish, so its caches are not
- * used (`live` is false: every check goes to the database), and once the subscription is
+ * for this instance and, when REDIS_URL is set, through Redis pub/sub for the others. Every
+ * instance confirms what it has applied, and `publish` resolves only when all the subscribers
+ * Redis delivered to have confirmed: a request to another instance that follows a logout, a
+ * password change or a removal from a group sees the change (read-your-writes across
+ * instances). An instance that does not confirm within ACK_WAIT_MS is waited for no longer.
+ * While this instance is not subscribed it could miss what others publish, so its caches are
+ * not used (`live` is false: every check goes to the database), and once the subscription is
  * confirmed again every cache is cleared (`onReset`) before they are used again.
  */
 @Injectable()
@@ -33,6 +48,9 @@ export class InvalidationBus implements OnApplicationShutdown {
   private readonly handlers = new Map<InvalidationTopic, ((key: string) => void)[]>();
   private readonly resets: (() => void)[] = [];
   private readonly sub: Redis | null = null;
+  private readonly ackChannel = ACK_CHANNEL + this.id;
+  private readonly pending = new Map<number, Pending>();
+  private seq = 0;
   private warnedAt = 0;
   private subscribed = false;
 
@@ -52,7 +70,7 @@ export class InvalidationBus implements OnApplicationShutdown {
     sub.on('error', () => undefined); // reported by the command client
     sub.on('close', () => (this.subscribed = false));
     sub.on('ready', () => {
-      sub.subscribe(CHANNEL).then(
+      sub.subscribe(CHANNEL, this.ackChannel).then(
         () => {
           // Whatever was published while we were not listening is lost: start over.
           for (const reset of this.resets) reset();
@@ -63,6 +81,7 @@ export class InvalidationBus implements OnApplicationShutdown {
     });
     sub.on('message', (channel: string, raw: string) => {
       if (channel === CHANNEL) this.receive(raw);
+      else if (channel === this.ackChannel) this.confirm(Number(raw));
     });
   }
 
@@ -81,22 +100,37 @@ export class InvalidationBus implements OnApplicationShutdown {
   }
 
   /**
-   * Invalidates here, now, and on the other instances: resolves once Redis has passed the
-   * message on to them (never rejects; if Redis is down their entries expire by themselves).
+   * Invalidates here, now, and on the other instances: resolves once they have confirmed it,
+   * or after ACK_WAIT_MS (never rejects; if Redis is down their entries expire by themselves).
    */
   async publish(topic: InvalidationTopic, key: string): Promise<void> {
     this.apply(topic, key);
     if (!this.redis) return;
-    const wire: Wire = { from: this.id, topic, key };
+    const wire: Wire = { from: this.id, seq: ++this.seq, topic, key };
+    let timer: NodeJS.Timeout | undefined;
+    const pending: Pending = { confirmed: 0, expected: Infinity, done: () => undefined };
+    // Listening before publishing: a confirmation may come back before PUBLISH's own reply.
+    const confirmed = new Promise<boolean>((resolve) => {
+      pending.done = () => resolve(true);
+      timer = setTimeout(() => resolve(false), ACK_WAIT_MS);
+    });
+    this.pending.set(wire.seq, pending);
     try {
-      await this.redis.publish(CHANNEL, JSON.stringify(wire));
-    } catch (err) {
-      if (Date.now() - this.warnedAt > 10_000) {
-        this.warnedAt = Date.now();
-        this.logger.warn(
-          `Redis publish failed (${(err as Error).message}): other instances' caches expire`,
+      // Every subscriber of the channel, this instance included, confirms what it receives.
+      pending.expected = await this.redis.publish(CHANNEL, JSON.stringify(wire));
+      if (pending.confirmed >= pending.expected) pending.done();
+      const allConfirmed = await confirmed;
+      if (!allConfirmed) {
+        this.warn(
+          `${pending.expected - pending.confirmed} of ${pending.expected} subscribers did not ` +
+            `confirm an invalidation within ${ACK_WAIT_MS} ms; their caches expire by themselves`,
         );
       }
+    } catch (err) {
+      this.warn(`Redis publish failed (${(err as Error).message}): other instances' caches expire`);
+    } finally {
+      clearTimeout(timer);
+      this.pending.delete(wire.seq);
     }
   }
 
@@ -111,7 +145,27 @@ export class InvalidationBus implements OnApplicationShutdown {
     } catch {
       return;
     }
-    if (wire.from !== this.id && typeof wire.key === 'string') this.apply(wire.topic, wire.key);
+    if (wire.from === this.id) {
+      this.confirm(wire.seq);
+      return;
+    }
+    if (typeof wire.key === 'string') this.apply(wire.topic, wire.key);
+    if (typeof wire.from === 'string' && Number.isSafeInteger(wire.seq)) {
+      // Fails fast while the command connection is down; the publisher then stops waiting.
+      this.redis?.publish(ACK_CHANNEL + wire.from, String(wire.seq)).catch(() => undefined);
+    }
+  }
+
+  private confirm(seq: number): void {
+    const pending = this.pending.get(seq);
+    if (pending && ++pending.confirmed >= pending.expected) pending.done();
+  }
+
+  private warn(message: string): void {
+    if (Date.now() - this.warnedAt > 10_000) {
+      this.warnedAt = Date.now();
+      this.logger.warn(message);
+    }
   }
 
   private apply(topic: InvalidationTopic, key: string): void {

@@ -2,12 +2,14 @@ import { AddressInfo, createConnection, createServer, Server, Socket } from 'nod
 
 /**
  * A TCP proxy on 127.0.0.1 that a test can cut (close every connection and refuse new ones)
- * and restore on the same port: a database or Redis going away and coming back.
+ * and restore on the same port: a database or Redis going away and coming back. With
+ * `latencyMs`, connections opened afterwards carry every chunk that late: a slow link.
  */
 export class TcpProxy {
   private server: Server | null = null;
   private readonly sockets = new Set<Socket>();
   port = 0;
+  latencyMs = 0;
 
   constructor(
     private readonly targetHost: string,
@@ -23,7 +25,16 @@ export class TcpProxy {
         s.on('close', () => this.sockets.delete(s));
         s.on('error', () => s.destroy());
       }
-      client.pipe(upstream).pipe(client);
+      const latency = this.latencyMs;
+      if (latency > 0) {
+        // Equal delays keep the chunks in order.
+        const relay = (from: Socket, to: Socket) =>
+          from.on('data', (chunk) => setTimeout(() => to.writable && to.write(chunk), latency));
+        relay(client, upstream);
+        relay(upstream, client);
+      } else {
+        client.pipe(upstream).pipe(client);
+      }
       client.on('close', () => upstream.destroy());
       upstream.on('close', () => client.destroy());
     });
