@@ -173,10 +173,12 @@ describe('MessageWriter group commit (e2e)', () => {
         // One batch over a dozen other conversations, none of them the held one.
         const sends = users.slice(2).map((u) => dm(u, users[0], 'x'));
         const written = Promise.all(sends.map((s) => writer.write(s)));
+        let timer: NodeJS.Timeout | undefined;
         const outcome = await Promise.race([
           written.then(() => 'written'),
-          new Promise((r) => setTimeout(() => r('blocked'), 3000)),
+          new Promise((r) => (timer = setTimeout(() => r('blocked'), 3000))),
         ]);
+        clearTimeout(timer);
         expect(outcome).toBe('written');
       } finally {
         await other.rollbackTransaction();
