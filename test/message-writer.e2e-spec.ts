@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { QueryFailedError } from 'typeorm';
 import { Conversation } from '../src/chat/conversation.entity';
 import { privateKey } from '../src/chat/conversation-key';
+import { idFloor } from '../src/chat/message-id';
 import { Message } from '../src/chat/message.entity';
 import { MessageWriter, NewMessage } from '../src/chat/message-writer';
 import { isUniqueViolation } from '../src/database/errors';
@@ -130,7 +131,8 @@ describe('MessageWriter group commit (e2e)', () => {
     ).toBe(0);
   });
 
-  (onMysql ? it : it.skip)('writes a batch in two round trips to MariaDB/MySQL', async () => {
+  /** The first 20 characters of every statement group the writer sends on its own pool. */
+  const recordStatements = () => {
     const pool = (writer as unknown as { pool: import('mysql2/promise').Pool }).pool;
     const sent: string[] = [];
     const getConnection = pool.getConnection.bind(pool);
@@ -143,16 +145,66 @@ describe('MessageWriter group commit (e2e)', () => {
       }) as never);
       return conn;
     });
+    return sent;
+  };
+
+  (onMysql ? it : it.skip)('writes a batch in one round trip to MariaDB/MySQL', async () => {
+    const sent = recordStatements();
     const [a, b, c] = [randomUUID(), randomUUID(), randomUUID()];
+    await writer.write(dm(a, b, 'before')); // one conversation exists already, two are new
+    sent.length = 0;
     const stored = await Promise.all([
       writer.write(dm(a, b, 'one')),
       writer.write(dm(b, c, 'two')),
       writer.write(dm(c, a, 'three')),
     ]);
     expect(stored.map((m) => m.content)).toEqual(['one', 'two', 'three']);
-    expect(batches).toEqual([3]);
-    expect(sent).toEqual(['START TRANSACTION; I', 'INSERT INTO messages']);
+    expect(batches).toEqual([1, 3]);
+    expect(sent).toEqual(['START TRANSACTION; I']);
+    const conversation = await t.dataSource
+      .getRepository(Conversation)
+      .findOneByOrFail({ key: privateKey(a, b) });
+    expect(conversation).toMatchObject({ messageCount: 2, lastMessageId: stored[0].id });
   });
+
+  (onMysql ? it : it.skip)(
+    'hands out ids again, above the newest, when a conversation already holds a newer id',
+    async () => {
+      // As if another instance, its clock a minute ahead, had written to the conversation.
+      const [a, b] = [randomUUID(), randomUUID()];
+      await writer.write(dm(a, b, 'first'));
+      const ahead = idFloor(new Date(Date.now() + 60_000));
+      const conversations = t.dataSource.getRepository(Conversation);
+      await conversations.update({ key: privateKey(a, b) }, { lastMessageId: ahead });
+      const sent = recordStatements();
+
+      const [second, third] = await Promise.all([
+        writer.write(dm(a, b, 'second')),
+        writer.write(dm(b, a, 'third')),
+      ]);
+
+      expect(second.id > ahead).toBe(true);
+      expect(third.id > second.id).toBe(true);
+      expect(sent).toEqual([
+        'START TRANSACTION; I', // refused: nothing of it stays
+        'ROLLBACK',
+        'START TRANSACTION; I',
+        'INSERT INTO messages',
+      ]);
+      const rows = await t.dataSource
+        .getRepository(Message)
+        .find({ where: { conversationKey: privateKey(a, b) }, order: { id: 'ASC' } });
+      expect(rows.map((r) => [r.content, r.id])).toEqual([
+        ['first', expect.any(String)],
+        ['second', second.id],
+        ['third', third.id],
+      ]);
+      expect(await conversations.findOneByOrFail({ key: privateKey(a, b) })).toMatchObject({
+        messageCount: 3,
+        lastMessageId: third.id,
+      });
+    },
+  );
 
   // Row locks exist on MariaDB/MySQL only (SQLite runs one transaction at a time).
   (onMysql ? it : it.skip)(

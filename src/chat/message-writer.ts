@@ -32,6 +32,8 @@ interface ConversationRow {
   userA: string | null;
   userB: string | null;
   count: number;
+  /** The batch's first and last message ids in this conversation, once assigned. */
+  firstMessageId: string;
   lastMessageId: string;
 }
 
@@ -48,17 +50,19 @@ interface Job {
  * (up to MAX_BATCH_ROWS). Each caller's promise settles only after its row is committed.
  *
  * Ordering: each batch locks the conversation rows it writes to (in key order, so batches
- * cannot deadlock each other), reads their newest message ids and hands out greater ones in
- * arrival order. So within a conversation id order is commit order, and an `after=<id>`
- * reader never misses a message that commits later with a smaller id.
+ * cannot deadlock each other) and commits only ids greater than their newest ones, handed out
+ * in arrival order (checked under the locks, else read under them and handed out again). So
+ * within a conversation id order is commit order, and an `after=<id>` reader never misses a
+ * message that commits later with a smaller id.
  *
  * A batch the server refuses is retried message by message, so one bad row (e.g. a duplicate
  * client_msg_id) fails only its own sender and everything else is stored. A batch whose
  * connection failed fails as a whole (it may have been committed all the same).
  *
- * On MySQL/MariaDB a batch takes two round trips to the server (statements sent together on a
- * small pool of the writer's own that allows several statements per query); on SQLite it is
- * an ordinary transaction.
+ * On MySQL/MariaDB a batch usually takes one round trip to the server, two when a
+ * conversation already holds a newer id (statements sent together on a small pool of the
+ * writer's own that allows several statements per query); on SQLite it is an ordinary
+ * transaction.
  */
 @Injectable()
 export class MessageWriter implements OnApplicationShutdown {
@@ -142,14 +146,31 @@ export class MessageWriter implements OnApplicationShutdown {
   }
 
   /**
-   * Two round trips: (1) begin, create or count the conversations (one upsert, which takes
-   * their row locks), read their newest ids; (2) insert the messages (one INSERT), move the
-   * newest ids, commit.
+   * Usually one round trip: the ids are handed out first, from the clock, and one statement
+   * group begins, creates or counts the conversations and moves their newest ids (one upsert,
+   * which takes their row locks), inserts the messages (one INSERT) and commits. The upsert
+   * refuses the batch if a conversation already holds an id at or above the batch's first one
+   * for it (another batch, or another instance with a clock ahead, got there first): then the
+   * batch is written in two round trips, (1) begin, count, read the newest ids under the locks;
+   * (2) insert with ids above them, move the newest ids, commit.
    */
   private async writeOnPool(pool: Pool, batch: NewMessage[]): Promise<Message[]> {
     const conn: PoolConnection = await pool.getConnection();
     const plan = new BatchPlan(batch, true);
     try {
+      const optimistic = plan.assignIds([]);
+      const upsert = plan.upsertConversations('guarded');
+      const insert = plan.insertMessages(optimistic);
+      try {
+        await query(conn, `START TRANSACTION; ${upsert.sql}; ${insert.sql}; COMMIT`, [
+          ...upsert.params,
+          ...insert.params,
+        ]);
+        return optimistic;
+      } catch (err) {
+        if (!isNewerIdRefusal(err)) throw err;
+        await conn.query('ROLLBACK');
+      }
       const count = plan.upsertConversations('count');
       const select = plan.selectNewest();
       const first = await query(conn, `START TRANSACTION; ${count.sql}; ${select.sql}`, [
@@ -157,12 +178,9 @@ export class MessageWriter implements OnApplicationShutdown {
         ...select.params,
       ]);
       const messages = plan.assignIds(first[2] as NewestRow[]);
-      const insert = plan.insertMessages(messages);
       const newest = plan.upsertConversations('newest');
-      await query(conn, `${insert.sql}; ${newest.sql}; COMMIT`, [
-        ...insert.params,
-        ...newest.params,
-      ]);
+      const rest = plan.insertMessages(messages);
+      await query(conn, `${rest.sql}; ${newest.sql}; COMMIT`, [...rest.params, ...newest.params]);
       return messages;
     } catch (err) {
       // A statement failed with the transaction open (or the connection is gone).
@@ -200,8 +218,10 @@ function createWriterPool(url: string): Pool {
   pool.pool.on('connection', (conn) => {
     // Queued ahead of any statement of the writer's on this connection; a connection where
     // it fails is not used.
+    // Strict, whatever the server's default: the guarded upsert refuses a batch by setting a
+    // NOT NULL column to NULL, which only strict mode makes an error.
     conn.query(
-      "SET SESSION sql_mode = REPLACE(@@SESSION.sql_mode, 'NO_BACKSLASH_ESCAPES', '')",
+      "SET SESSION sql_mode = CONCAT_WS(',', NULLIF(REPLACE(@@SESSION.sql_mode, 'NO_BACKSLASH_ESCAPES', ''), ''), 'STRICT_ALL_TABLES')",
       (err: Error | null) => {
         if (err) conn.destroy();
       },
@@ -210,6 +230,12 @@ function createWriterPool(url: string): Pool {
     conn.on('error', (err: Error) => logger.warn(`writer connection lost: ${err.message}`));
   });
   return pool;
+}
+
+/** The guarded upsert's refusal: a conversation already holds a newer id than the batch's. */
+function isNewerIdRefusal(err: unknown): boolean {
+  const code = ((err as QueryFailedError).driverError as { code?: unknown } | undefined)?.code;
+  return err instanceof QueryFailedError && code === 'ER_BAD_NULL_ERROR';
 }
 
 /** An error the server answered a statement with, the connection still sound. */
@@ -272,7 +298,15 @@ class BatchPlan {
         first.receiverId !== null
           ? privateKey(first.senderId, first.receiverId).slice(2).split(':')
           : [null, null];
-      return { key, groupId: first.groupId, userA, userB, count, lastMessageId: '' };
+      return {
+        key,
+        groupId: first.groupId,
+        userA,
+        userB,
+        count,
+        firstMessageId: '',
+        lastMessageId: '',
+      };
     });
   }
 
@@ -288,15 +322,23 @@ class BatchPlan {
     };
   }
 
-  /** Ids greater than each conversation's newest, in arrival order. */
+  /**
+   * Ids greater than each conversation's newest (none known: from the clock alone), in
+   * arrival order; notes each conversation's first and last id of the batch.
+   */
   assignIds(newestRows: NewestRow[]): Message[] {
     const newest = new Map(newestRows.map((c) => [c.conversation_key, c.last_message_id]));
+    const first = new Map<string, string>();
     const messages = this.batch.map((msg) => {
       const id = nextMessageId(newest.get(msg.conversationKey) ?? '');
       newest.set(msg.conversationKey, id);
+      if (!first.has(msg.conversationKey)) first.set(msg.conversationKey, id);
       return { ...msg, id, createdAt: this.createdAt };
     });
-    for (const row of this.rows) row.lastMessageId = newest.get(row.key)!;
+    for (const row of this.rows) {
+      row.firstMessageId = first.get(row.key)!;
+      row.lastMessageId = newest.get(row.key)!;
+    }
     return messages;
   }
 
@@ -320,36 +362,46 @@ class BatchPlan {
   /**
    * One upsert over the batch's conversation rows, in key order. `count`: creates each row
    * with `count` messages or adds `count` (and takes the row locks). `newest`: sets each
-   * row's `last_message_id` (the rows exist by then). An upsert again rather than
+   * row's `last_message_id` (the rows exist by then). `guarded` (MySQL/MariaDB): both at once,
+   * and refuses (ER_BAD_NULL_ERROR, `last_message_id` set to NULL) if an existing row's newest
+   * id is not below the batch's first one in it. An upsert again rather than
    * `UPDATE … WHERE conversation_key IN (…)`: on a small table MariaDB answers that UPDATE
    * with a scan that locks every row it reads, and two batches then deadlock over rows
    * neither writes. The upsert touches exactly its own rows.
    */
-  upsertConversations(change: 'count' | 'newest'): Statement {
+  upsertConversations(change: 'count' | 'newest' | 'guarded'): Statement {
     const mysql = this.mysql;
     const insert = `INSERT INTO conversations (conversation_key, type, group_id, user_a, user_b, last_message_id, message_count, updated_at) VALUES ${this.rows.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`;
-    const set =
-      change === 'count'
-        ? mysql
-          ? 'message_count = message_count + VALUES(message_count), updated_at = VALUES(updated_at)'
-          : 'message_count = message_count + excluded.message_count, updated_at = excluded.updated_at'
-        : mysql
-          ? 'last_message_id = VALUES(last_message_id)'
-          : 'last_message_id = excluded.last_message_id';
+    const count = mysql
+      ? 'message_count = message_count + VALUES(message_count), updated_at = VALUES(updated_at)'
+      : 'message_count = message_count + excluded.message_count, updated_at = excluded.updated_at';
+    const newest = mysql
+      ? 'last_message_id = VALUES(last_message_id)'
+      : 'last_message_id = excluded.last_message_id';
+    const firstIds = `CASE conversation_key ${this.rows.map(() => 'WHEN ? THEN ?').join(' ')} END`;
+    const set = {
+      count,
+      newest,
+      guarded: `${count}, last_message_id = IF(last_message_id < ${firstIds}, VALUES(last_message_id), NULL)`,
+    }[change];
+    const values = this.rows.flatMap((r) => [
+      r.key,
+      r.groupId ? 'group' : 'private',
+      r.groupId,
+      r.userA,
+      r.userB,
+      r.lastMessageId,
+      r.count,
+      this.at,
+    ]);
     return {
       sql: mysql
         ? `${insert} ON DUPLICATE KEY UPDATE ${set}`
         : `${insert} ON CONFLICT (conversation_key) DO UPDATE SET ${set}`,
-      params: this.rows.flatMap((r) => [
-        r.key,
-        r.groupId ? 'group' : 'private',
-        r.groupId,
-        r.userA,
-        r.userB,
-        r.lastMessageId,
-        r.count,
-        this.at,
-      ]),
+      params:
+        change === 'guarded'
+          ? [...values, ...this.rows.flatMap((r) => [r.key, r.firstMessageId])]
+          : values,
     };
   }
 }
