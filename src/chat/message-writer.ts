@@ -23,7 +23,7 @@ export interface NewMessage {
 /** At most this many rows go into one INSERT. */
 const MAX_BATCH_ROWS = 64;
 /** While this many batches are being committed, new messages wait and join the next one. */
-const MAX_BATCHES_IN_FLIGHT = 2;
+const MAX_BATCHES_IN_FLIGHT = 3;
 
 /** A conversation row a batch writes to. */
 interface ConversationRow {
