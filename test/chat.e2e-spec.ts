@@ -1,5 +1,8 @@
+import { v7 as uuidv7 } from 'uuid';
 import { ReadMark } from '../src/chat/read-mark.entity';
 import { Message } from '../src/chat/message.entity';
+import { Conversation } from '../src/chat/conversation.entity';
+import { privateKey } from '../src/chat/conversation-key';
 import { nextMessageId } from '../src/chat/message-id';
 import { createTestApp, onMysql, TestApp } from './support/test-app';
 import { bearer, registerUser, TestUser } from './support/users';
@@ -706,6 +709,22 @@ describe('Chat over HTTP and sockets (e2e)', () => {
         );
       }
       expect(await syncAll(me, 3)).toEqual(sent);
+    });
+    it('finds a conversation whose newest ids run ahead of its updated_at', async () => {
+      // updated_at is when the batch began: its ids may be taken later (after a lock wait) or
+      // above those of an instance whose clock is ahead. Sync looks conversations up by
+      // updated_at, with an allowance for that.
+      const [me, peer] = await Promise.all([registerUser(t.http), registerUser(t.http)]);
+      const msg = await send(peer, { type: 'text', content: 'ahead', receiver_id: me.user_id });
+      const behind = new Date(Date.now() - 30 * 60_000);
+      await t.dataSource
+        .getRepository(Conversation)
+        .update({ key: privateKey(me.user_id, peer.user_id) }, { updatedAt: behind });
+      const after = uuidv7({ msecs: Date.now() - 60_000 });
+      const res = await as(me).get('/chat/sync', { after }).expect(200);
+      expect(res.body.data.messages.map((m: { message_id: string }) => m.message_id)).toEqual([
+        msg.message_id,
+      ]);
     });
   });
 

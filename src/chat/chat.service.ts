@@ -3,7 +3,7 @@ import { EventEmitter2, OnEvent } from '@nestjs/event-emitter';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { AppException } from '../common/errors/app.exception';
-import { fromSqlTime, iso, now } from '../common/utils/time';
+import { fromSqlTime, iso, now, toSqliteTime } from '../common/utils/time';
 import { isUniqueViolation } from '../database/errors';
 import { TransactionRunner } from '../database/transaction-runner';
 import { GroupsService } from '../groups/groups.service';
@@ -184,6 +184,11 @@ export class ChatService {
 
   private get mysql(): boolean {
     return this.messages.manager.connection.options.type !== 'better-sqlite3';
+  }
+
+  /** A datetime parameter: MySQL drivers take the Date, SQLite keeps UTC text. */
+  private sqlTime(at: Date): Date | string {
+    return this.mysql ? at : toSqliteTime(at);
   }
 
   /** Messages from a raw query over `messages` (all columns, and `total` when selected). */
@@ -398,13 +403,16 @@ export class ChatService {
     const horizon = idFloor(new Date(start));
     // Only conversations with something newer than `after` can contribute; asked again on the
     // second read, since a conversation may have become active by a late commit meanwhile.
+    // Private ones are looked up by their last activity, on the (user, updated_at) indexes, so
+    // the lookup reads the conversations active since the cursor, not all of the user's.
+    const since = this.sqlTime(new Date(activeSince(after)));
     const page = async () => {
       const active = await this.messages.query<ActiveConversation[]>(
-        `SELECT conversation_key, message_count FROM conversations WHERE user_a = ? AND last_message_id > ?
-         UNION ALL SELECT conversation_key, message_count FROM conversations WHERE user_b = ? AND last_message_id > ?
+        `SELECT conversation_key, message_count FROM conversations WHERE user_a = ? AND updated_at >= ? AND last_message_id > ?
+         UNION ALL SELECT conversation_key, message_count FROM conversations WHERE user_b = ? AND updated_at >= ? AND last_message_id > ?
          UNION ALL SELECT c.conversation_key, c.message_count FROM conversations c JOIN group_members g ON g.group_id = c.group_id
            WHERE g.user_id = ? AND c.last_message_id > ?`,
-        [userId, after, userId, after, userId, after],
+        [userId, since, after, userId, since, after, userId, after],
       );
       return active.length ? this.syncPage(active, after, horizon, query.limit + 1) : [];
     };
@@ -494,6 +502,21 @@ export class ChatService {
 const SYNC_SETTLE_MS = 1000;
 /** Sync: at most this many index entries are read by the scan shared by small conversations. */
 const SYNC_SHARED_SCAN_ROWS = 20_000;
+/**
+ * A conversation's `updated_at` is the time its newest batch was committed from; the ids of
+ * that batch can run ahead of it (taken after a lock wait, or above an id from an instance
+ * whose clock is ahead) by seconds. Sync allows an hour.
+ */
+const ACTIVITY_SLACK_MS = 60 * 60 * 1000;
+
+/**
+ * The earliest `updated_at` of a conversation holding a message id greater than `after`: ids
+ * begin with their time, so a greater id is no older than `after`'s time (capped at now).
+ */
+function activeSince(after: string): number {
+  const at = after ? idTime(after) : 0;
+  return Math.max(0, (Number.isFinite(at) ? Math.min(at, Date.now()) : 0) - ACTIVITY_SLACK_MS);
+}
 
 /**
  * A candidate of the conversation list: a private conversation (member_group_id null) or a
