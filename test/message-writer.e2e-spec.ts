@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { QueryFailedError } from 'typeorm';
 import { Conversation } from '../src/chat/conversation.entity';
 import { privateKey } from '../src/chat/conversation-key';
-import { idFloor } from '../src/chat/message-id';
+import { idFloor, idTime } from '../src/chat/message-id';
 import { Message } from '../src/chat/message.entity';
 import { MessageWriter, NewMessage } from '../src/chat/message-writer';
 import { isUniqueViolation } from '../src/database/errors';
@@ -160,7 +160,7 @@ describe('MessageWriter group commit (e2e)', () => {
     ]);
     expect(stored.map((m) => m.content)).toEqual(['one', 'two', 'three']);
     expect(batches).toEqual([1, 3]);
-    expect(sent).toEqual(['START TRANSACTION; I']);
+    expect(sent).toEqual(['START TRANSACTION; S']);
     const conversation = await t.dataSource
       .getRepository(Conversation)
       .findOneByOrFail({ key: privateKey(a, b) });
@@ -186,9 +186,8 @@ describe('MessageWriter group commit (e2e)', () => {
       expect(second.id > ahead).toBe(true);
       expect(third.id > second.id).toBe(true);
       expect(sent).toEqual([
-        'START TRANSACTION; I', // refused: nothing of it stays
-        'ROLLBACK',
-        'START TRANSACTION; I',
+        'START TRANSACTION; S', // refused: nothing of it stays
+        'ROLLBACK; START TRAN',
         'INSERT INTO messages',
       ]);
       const rows = await t.dataSource
@@ -203,6 +202,40 @@ describe('MessageWriter group commit (e2e)', () => {
         messageCount: 3,
         lastMessageId: third.id,
       });
+    },
+  );
+
+  (onMysql ? it : it.skip)(
+    'hands out ids again, after the lock, when the lock was slow to come',
+    async () => {
+      // A sync reader trusts that a message commits soon after its id's time.
+      const [a, b] = [randomUUID(), randomUUID()];
+      await writer.write(dm(a, b, 'first'));
+      const other = t.dataSource.createQueryRunner();
+      await other.connect();
+      await other.startTransaction();
+      let releasedAt = 0;
+      try {
+        await other.query(
+          'SELECT conversation_key FROM conversations WHERE conversation_key = ? FOR UPDATE',
+          [privateKey(a, b)],
+        );
+        const sent = recordStatements();
+        const written = writer.write(dm(a, b, 'second'));
+        await new Promise((r) => setTimeout(r, 500));
+        releasedAt = Date.now();
+        await other.rollbackTransaction();
+        const stored = await written;
+        expect(idTime(stored.id)).toBeGreaterThanOrEqual(releasedAt);
+        expect(sent).toEqual([
+          'START TRANSACTION; S',
+          'ROLLBACK; START TRAN',
+          'INSERT INTO messages',
+        ]);
+      } finally {
+        if (!releasedAt) await other.rollbackTransaction();
+        await other.release();
+      }
     },
   );
 

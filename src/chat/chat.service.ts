@@ -503,9 +503,9 @@ const SYNC_SETTLE_MS = 1000;
 /** Sync: at most this many index entries are read by the scan shared by small conversations. */
 const SYNC_SHARED_SCAN_ROWS = 20_000;
 /**
- * A conversation's `updated_at` is the time its newest batch was committed from; the ids of
- * that batch can run ahead of it (taken after a lock wait, or above an id from an instance
- * whose clock is ahead) by seconds. Sync allows an hour.
+ * A conversation's `updated_at` is when the writer began its newest batch; that batch's ids
+ * can run ahead of it by a little (taken again after a slow lock, or above an id from an
+ * instance whose clock is ahead), by seconds at most. Sync allows an hour.
  */
 const ACTIVITY_SLACK_MS = 60 * 60 * 1000;
 

@@ -24,6 +24,12 @@ export interface NewMessage {
 const MAX_BATCH_ROWS = 64;
 /** While this many batches are being committed, new messages wait and join the next one. */
 const MAX_BATCHES_IN_FLIGHT = 3;
+/**
+ * Ids handed out before the row locks are kept only if the locks came within this long (by
+ * the database server's clock): a message must commit soon after its id's time, or a sync
+ * reader that has moved past that time on other conversations' messages would miss it.
+ */
+const MAX_LOCK_WAIT_US = 200_000;
 
 /** A conversation row a batch writes to. */
 interface ConversationRow {
@@ -53,16 +59,18 @@ interface Job {
  * cannot deadlock each other) and commits only ids greater than their newest ones, handed out
  * in arrival order (checked under the locks, else read under them and handed out again). So
  * within a conversation id order is commit order, and an `after=<id>` reader never misses a
- * message that commits later with a smaller id.
+ * message that commits later with a smaller id. Ids are taken at most MAX_LOCK_WAIT_US before
+ * the locks, so a message commits soon after its id's time (what sync relies on across
+ * conversations).
  *
  * A batch the server refuses is retried message by message, so one bad row (e.g. a duplicate
  * client_msg_id) fails only its own sender and everything else is stored. A batch whose
  * connection failed fails as a whole (it may have been committed all the same).
  *
- * On MySQL/MariaDB a batch usually takes one round trip to the server, two when a
- * conversation already holds a newer id (statements sent together on a small pool of the
- * writer's own that allows several statements per query); on SQLite it is an ordinary
- * transaction.
+ * On MySQL/MariaDB a batch usually takes one round trip to the server, three when a
+ * conversation already holds a newer id or its lock was slow to come (statements sent
+ * together on a small pool of the writer's own that allows several statements per query); on
+ * SQLite it is an ordinary transaction.
  */
 @Injectable()
 export class MessageWriter implements OnApplicationShutdown {
@@ -150,8 +158,9 @@ export class MessageWriter implements OnApplicationShutdown {
    * group begins, creates or counts the conversations and moves their newest ids (one upsert,
    * which takes their row locks), inserts the messages (one INSERT) and commits. The upsert
    * refuses the batch if a conversation already holds an id at or above the batch's first one
-   * for it (another batch, or another instance with a clock ahead, got there first): then the
-   * batch is written in two round trips, (1) begin, count, read the newest ids under the locks;
+   * for it (another batch, or another instance with a clock ahead, got there first), or if its
+   * locks took longer than MAX_LOCK_WAIT_US to come. Then the batch is written the careful way,
+   * in two more round trips: (1) roll back, begin, count, read the newest ids under the locks;
    * (2) insert with ids above them, move the newest ids, commit.
    */
   private async writeOnPool(pool: Pool, batch: NewMessage[]): Promise<Message[]> {
@@ -162,22 +171,22 @@ export class MessageWriter implements OnApplicationShutdown {
       const upsert = plan.upsertConversations('guarded');
       const insert = plan.insertMessages(optimistic);
       try {
-        await query(conn, `START TRANSACTION; ${upsert.sql}; ${insert.sql}; COMMIT`, [
-          ...upsert.params,
-          ...insert.params,
-        ]);
+        await query(
+          conn,
+          `START TRANSACTION; SET @locks_from = SYSDATE(6); ${upsert.sql}; ${insert.sql}; COMMIT`,
+          [...upsert.params, ...insert.params],
+        );
         return optimistic;
       } catch (err) {
-        if (!isNewerIdRefusal(err)) throw err;
-        await conn.query('ROLLBACK');
+        if (!isGuardRefusal(err)) throw err;
       }
       const count = plan.upsertConversations('count');
       const select = plan.selectNewest();
-      const first = await query(conn, `START TRANSACTION; ${count.sql}; ${select.sql}`, [
+      const first = await query(conn, `ROLLBACK; START TRANSACTION; ${count.sql}; ${select.sql}`, [
         ...count.params,
         ...select.params,
       ]);
-      const messages = plan.assignIds(first[2] as NewestRow[]);
+      const messages = plan.assignIds(first[3] as NewestRow[]);
       const newest = plan.upsertConversations('newest');
       const rest = plan.insertMessages(messages);
       await query(conn, `${rest.sql}; ${newest.sql}; COMMIT`, [...rest.params, ...newest.params]);
@@ -232,10 +241,15 @@ function createWriterPool(url: string): Pool {
   return pool;
 }
 
-/** The guarded upsert's refusal: a conversation already holds a newer id than the batch's. */
-function isNewerIdRefusal(err: unknown): boolean {
-  const code = ((err as QueryFailedError).driverError as { code?: unknown } | undefined)?.code;
-  return err instanceof QueryFailedError && code === 'ER_BAD_NULL_ERROR';
+/** The guarded upsert's refusal (a newer id, or a late lock): `last_message_id` set to NULL. */
+function isGuardRefusal(err: unknown): boolean {
+  const driverError = (err as QueryFailedError).driverError as
+    { code?: unknown; sqlMessage?: unknown } | undefined;
+  return (
+    err instanceof QueryFailedError &&
+    driverError?.code === 'ER_BAD_NULL_ERROR' &&
+    String(driverError.sqlMessage).includes('last_message_id')
+  );
 }
 
 /** An error the server answered a statement with, the connection still sound. */
@@ -364,7 +378,10 @@ class BatchPlan {
    * with `count` messages or adds `count` (and takes the row locks). `newest`: sets each
    * row's `last_message_id` (the rows exist by then). `guarded` (MySQL/MariaDB): both at once,
    * and refuses (ER_BAD_NULL_ERROR, `last_message_id` set to NULL) if an existing row's newest
-   * id is not below the batch's first one in it. An upsert again rather than
+   * id is not below the batch's first one in it, or if its lock came more than
+   * MAX_LOCK_WAIT_US after `@locks_from` (SYSDATE is the time it is evaluated, after the lock;
+   * a server started with --sysdate-is-now gives the statement's start instead, and only
+   * the id check is left). An upsert again rather than
    * `UPDATE … WHERE conversation_key IN (…)`: on a small table MariaDB answers that UPDATE
    * with a scan that locks every row it reads, and two batches then deadlock over rows
    * neither writes. The upsert touches exactly its own rows.
@@ -382,7 +399,7 @@ class BatchPlan {
     const set = {
       count,
       newest,
-      guarded: `${count}, last_message_id = IF(last_message_id < ${firstIds}, VALUES(last_message_id), NULL)`,
+      guarded: `${count}, last_message_id = IF(last_message_id < ${firstIds} AND SYSDATE(6) < @locks_from + INTERVAL ${MAX_LOCK_WAIT_US} MICROSECOND, VALUES(last_message_id), NULL)`,
     }[change];
     const values = this.rows.flatMap((r) => [
       r.key,
