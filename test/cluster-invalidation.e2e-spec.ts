@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import Redis from 'ioredis';
 import type { AppConfig } from '../src/config/app.config';
 import { ACK_WAIT_MS, InvalidationBus } from '../src/redis/invalidation-bus';
@@ -37,9 +38,11 @@ describeRedis('Cache invalidation across instances on Redis (e2e)', () => {
     closers.push(() => bus.onApplicationShutdown());
     const seen: string[] = [];
     bus.on('auth.user', (key) => seen.push(key));
+    // What it says when others fail to confirm in time.
+    const warned = jest.spyOn((bus as unknown as { logger: Logger }).logger, 'warn');
     for (let i = 0; i < 100 && !bus.live; i++) await settle(20);
     expect(bus.live).toBe(true);
-    return { bus, seen };
+    return { bus, seen, warned };
   };
 
   const slowUrl = () => {
@@ -63,6 +66,23 @@ describeRedis('Cache invalidation across instances on Redis (e2e)', () => {
       ['user-1', 'user-2'],
       ['user-1', 'user-2'],
     ]);
+    // Confirmed, not timed out.
+    expect(a.warned).not.toHaveBeenCalled();
+    expect(b.warned).not.toHaveBeenCalled();
+  });
+
+  it('does not wait for pattern subscribers (e.g. a monitoring client), which never confirm', async () => {
+    const a = await instance();
+    const b = await instance();
+    const monitor = redis();
+    const heard: string[] = [];
+    monitor.on('pmessage', (_pattern: string, channel: string) => heard.push(channel));
+    await monitor.psubscribe('im:*');
+    await a.bus.publish('auth.user', 'user-4');
+    expect(b.seen).toEqual(['user-4']);
+    expect(a.warned).not.toHaveBeenCalled();
+    expect(heard).toContain('im:invalidate');
+    await monitor.punsubscribe('im:*');
   });
 
   it('stops waiting for a subscriber that never confirms, and the others still apply the change', async () => {
@@ -75,6 +95,7 @@ describeRedis('Cache invalidation across instances on Redis (e2e)', () => {
     const started = Date.now();
     await a.bus.publish('auth.user', 'user-3');
     expect(Date.now() - started).toBeGreaterThanOrEqual(ACK_WAIT_MS - 5);
+    expect(a.warned).toHaveBeenCalledWith(expect.stringContaining('1 of 3 subscribers'));
     expect(b.seen).toEqual(['user-3']);
     expect(heard).toHaveLength(1);
     await mute.unsubscribe('im:invalidate');

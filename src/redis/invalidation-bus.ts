@@ -116,8 +116,19 @@ export class InvalidationBus implements OnApplicationShutdown {
     });
     this.pending.set(wire.seq, pending);
     try {
-      // Every subscriber of the channel, this instance included, confirms what it receives.
-      pending.expected = await this.redis.publish(CHANNEL, JSON.stringify(wire));
+      // Every subscriber of the channel, this instance included, confirms what it receives:
+      // as many as the channel had when the message went out (PUBLISH's own count would also
+      // include pattern subscribers, e.g. a monitoring client, which never confirm).
+      const replies = await this.redis
+        .multi()
+        .publish(CHANNEL, JSON.stringify(wire))
+        .pubsub('NUMSUB', CHANNEL)
+        .exec();
+      const [published, numsub] = replies ?? [];
+      if (!published || !numsub || published[0] || numsub[0]) {
+        throw published?.[0] ?? numsub?.[0] ?? new Error('transaction discarded');
+      }
+      pending.expected = Number((numsub[1] as [string, number])[1]);
       if (pending.confirmed >= pending.expected) pending.done();
       const allConfirmed = await confirmed;
       if (!allConfirmed) {
@@ -151,7 +162,7 @@ export class InvalidationBus implements OnApplicationShutdown {
     }
     if (typeof wire.key === 'string') this.apply(wire.topic, wire.key);
     if (typeof wire.from === 'string' && Number.isSafeInteger(wire.seq)) {
-      // Fails fast while the command connection is down; the publisher then stops waiting.
+      // Fails fast while the command connection is down; the publisher then waits out ACK_WAIT_MS.
       this.redis?.publish(ACK_CHANNEL + wire.from, String(wire.seq)).catch(() => undefined);
     }
   }
