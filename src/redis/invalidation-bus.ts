@@ -26,15 +26,15 @@ interface Wire {
 
 interface Pending {
   confirmed: number;
-  expected: number; // Infinity until Redis has said how many subscribers received it
+  expected: number; // Infinity until Redis has said how many subscribers the channel has
   done: () => void;
 }
 
 /**
  * Tells the in-process caches of every instance that something changed. Handlers run at once
  * for this instance and, when REDIS_URL is set, through Redis pub/sub for the others. Every
- * instance confirms what it has applied, and `publish` resolves only when all the subscribers
- * Redis delivered to have confirmed: a request to another instance that follows a logout, a
+ * instance confirms what it has applied, and `publish` resolves only when every subscriber of
+ * the channel has confirmed: a request to another instance that follows a logout, a
  * password change or a removal from a group sees the change (read-your-writes across
  * instances). An instance that does not confirm within ACK_WAIT_MS is waited for no longer.
  * While this instance is not subscribed it could miss what others publish, so its caches are
