@@ -3,7 +3,7 @@ import { EventEmitter2, OnEvent } from '@nestjs/event-emitter';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { AppException } from '../common/errors/app.exception';
-import { fromSqlTime, iso, now, toSqliteTime } from '../common/utils/time';
+import { fromSqlTime, iso, now, toSqlTime } from '../common/utils/time';
 import { isUniqueViolation } from '../database/errors';
 import { TransactionRunner } from '../database/transaction-runner';
 import { GroupsService } from '../groups/groups.service';
@@ -184,11 +184,6 @@ export class ChatService {
 
   private get mysql(): boolean {
     return this.messages.manager.connection.options.type !== 'better-sqlite3';
-  }
-
-  /** A datetime parameter: MySQL drivers take the Date, SQLite keeps UTC text. */
-  private sqlTime(at: Date): Date | string {
-    return this.mysql ? at : toSqliteTime(at);
   }
 
   /** Messages from a raw query over `messages` (all columns, and `total` when selected). */
@@ -405,7 +400,7 @@ export class ChatService {
     // second read, since a conversation may have become active by a late commit meanwhile.
     // Private ones are looked up by their last activity, on the (user, updated_at) indexes, so
     // the lookup reads the conversations active since the cursor, not all of the user's.
-    const since = this.sqlTime(new Date(activeSince(after)));
+    const since = toSqlTime(new Date(activeSince(after)), this.mysql);
     const page = async () => {
       const active = await this.messages.query<ActiveConversation[]>(
         `SELECT conversation_key, message_count FROM conversations WHERE user_a = ? AND updated_at >= ? AND last_message_id > ?
@@ -540,15 +535,15 @@ interface CandidateRow {
 }
 
 function lastMessageDto(row: CandidateRow): MessageDto {
-  return {
-    message_id: row.lm_id!,
+  return toMessageDto({
+    id: row.lm_id!,
     type: row.lm_type,
     content: row.lm_content,
-    sender_id: row.lm_sender_id,
-    receiver_id: row.lm_receiver_id,
-    group_id: row.lm_group_id,
-    created_at: iso(fromSqlTime(row.lm_created_at))!,
-  };
+    senderId: row.lm_sender_id,
+    receiverId: row.lm_receiver_id,
+    groupId: row.lm_group_id,
+    createdAt: fromSqlTime(row.lm_created_at),
+  });
 }
 
 /** A conversation with messages after a sync cursor, and its size. */
@@ -557,7 +552,9 @@ interface ActiveConversation {
   message_count: number | string;
 }
 
-export function toMessageDto(m: Message): MessageDto {
+export function toMessageDto(
+  m: Pick<Message, 'id' | 'type' | 'content' | 'senderId' | 'receiverId' | 'groupId' | 'createdAt'>,
+): MessageDto {
   return {
     message_id: m.id,
     type: m.type,

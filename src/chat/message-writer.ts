@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { createPool, Pool, PoolConnection } from 'mysql2/promise';
 import { EntityManager, QueryFailedError } from 'typeorm';
-import { now, toSqliteTime } from '../common/utils/time';
+import { now, toSqlTime } from '../common/utils/time';
 import { databaseConfig, DatabaseConfig } from '../config/database.config';
 import { databaseKind, mysqlPoolOptions } from '../database/data-source-options';
 import { retryingLockConflicts, TransactionRunner } from '../database/transaction-runner';
@@ -326,7 +326,7 @@ class BatchPlan {
 
   /** A datetime parameter: MySQL drivers take the Date, SQLite keeps UTC text. */
   private get at(): Date | string {
-    return this.mysql ? this.createdAt : toSqliteTime(this.createdAt);
+    return toSqlTime(this.createdAt, this.mysql);
   }
 
   selectNewest(): Statement {

@@ -13,6 +13,11 @@ export function toSqliteTime(at: Date): string {
   return at.toISOString().replace('T', ' ').replace('Z', '');
 }
 
+/** A datetime parameter of a raw query: the Date for MySQL drivers, UTC text for SQLite. */
+export function toSqlTime(at: Date, mysql: boolean): Date | string {
+  return mysql ? at : toSqliteTime(at);
+}
+
 /** A datetime column from a raw query: a Date (MySQL drivers) or SQLite's UTC text. */
 export function fromSqlTime(value: Date | string): Date {
   return value instanceof Date ? value : new Date(`${value.replace(' ', 'T')}Z`);
