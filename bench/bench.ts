@@ -3,7 +3,7 @@
  * websocket transport). Prints a table and one JSON line.
  *
  *   npm run bench -- dm|dm-socket|group|history|idle [--url http://127.0.0.1:3000]
- *                    [--duration 10] [--warmup 2]
+ *                    [--duration 10] [--warmup 8 (seconds; history: per query kind)]
  *                    [--rate 100 (group: open loop at this many messages/s)]
  *                    [--pid <server pid> (else found from the port)]
  *                    [--messages 1000000 (history: size of the big conversation)]
@@ -48,7 +48,9 @@ function parseArgs(argv: string[]): Options {
     scenario: argv[0] ?? 'dm',
     url: 'http://127.0.0.1:3000',
     duration: 10,
-    warmup: 2,
+    // The service's JIT is still compiling its hot paths for about 7 s after load starts (its
+    // compiler threads were seen busy that long); a shorter warm-up measures the compiler.
+    warmup: 8,
     messages: 1_000_000,
     db: process.env.DATABASE_URL,
     requests: 200,
@@ -567,8 +569,8 @@ interface KindResult {
 }
 
 /**
- * One request at a time: a short warm-up, then `requests` measured ones (fewer if `budget`
- * seconds run out, never fewer than 20). `check` returns null when the answer is right, else
+ * One request at a time: a warm-up (`warmup` seconds, at least 3 and at most 2,000 requests),
+ * then `requests` measured ones (fewer if `budget` seconds run out, never fewer than 20). `check` returns null when the answer is right, else
  * what is wrong; a wrong answer or a failed request is an error.
  */
 async function measureKind(
@@ -587,7 +589,8 @@ async function measureKind(
     }
     if (problem !== null) problems.push(problem);
   };
-  for (let i = 0; i < Math.min(10, opts.requests); i += 1) await once();
+  const warmupEnd = performance.now() + opts.warmup * 1000;
+  for (let i = 0; i < 3 || (i < 2000 && performance.now() < warmupEnd); i += 1) await once();
   problems.length = 0; // the warm-up's do not count
   const latencies: number[] = [];
   const cpuBefore = cpuMs(pid);
