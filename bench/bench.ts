@@ -25,7 +25,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { Connection, createConnection } from 'mysql2/promise';
+import { Connection, createConnection, RowDataPacket } from 'mysql2/promise';
 import { io, Socket } from 'socket.io-client';
 import { v7 as uuidv7 } from 'uuid';
 
@@ -548,6 +548,35 @@ async function seedHistory(
   }
 }
 
+/**
+ * Waits (at most 120 s) until InnoDB has stopped writing the bulk seed's dirty pages out (no
+ * page flushed for 3 s), so that the queries are timed against a settled database rather
+ * than beside the seed's own disk writes. Returns the seconds waited.
+ */
+async function settleAfterSeed(dbUrl: string): Promise<number> {
+  const conn = await createConnection({ uri: dbUrl });
+  const t0 = performance.now();
+  try {
+    const flushed = async () => {
+      const [rows] = await conn.query<RowDataPacket[]>(
+        "SHOW GLOBAL STATUS LIKE 'Innodb_buffer_pool_pages_flushed'",
+      );
+      return Number(rows[0]?.Value ?? 0);
+    };
+    let last = await flushed();
+    let quiet = 0;
+    while (quiet < 3 && performance.now() - t0 < 120_000) {
+      await sleep(1000);
+      const now = await flushed();
+      quiet = now === last ? quiet + 1 : 0;
+      last = now;
+    }
+  } finally {
+    await conn.end();
+  }
+  return (performance.now() - t0) / 1000;
+}
+
 async function getJson(
   url: string,
   path: string,
@@ -663,6 +692,8 @@ async function runHistory(opts: Options, pid: number | undefined): Promise<void>
   console.error(`seeding ${total} + ~${OTHER_CONVERSATIONS * 5} messages into ${opts.db} ...`);
   const seed = await seedHistory(opts.db, a, b, total, keep);
   console.error(`seeded ${seed.rows} rows in ${seed.seconds.toFixed(1)} s`);
+  const settled = await settleAfterSeed(opts.db);
+  console.error(`waited ${settled.toFixed(1)} s for the database to write the seed out`);
   const id = (i: number) => seed.ids.get(i)!;
   // a has read up to message total - 50; b sent every third message (i % 3 === 0).
   let unreadBig = 0;
