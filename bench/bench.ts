@@ -599,8 +599,9 @@ interface KindResult {
 
 /**
  * One request at a time: a warm-up (`warmup` seconds, at least 3 and at most 2,000 requests),
- * then `requests` measured ones (fewer if `budget` seconds run out, never fewer than 20). `check` returns null when the answer is right, else
- * what is wrong; a wrong answer or a failed request is an error.
+ * then `requests` measured ones (fewer if `budget` seconds run out, never fewer than 20).
+ * `check` returns null when the answer is right, else what is wrong; a wrong answer or a failed
+ * request is an error.
  */
 async function measureKind(
   name: string,
