@@ -768,6 +768,11 @@ describe('Chat over HTTP and sockets (e2e)', () => {
       });
       const paged = await as(me).get('/chat/conversations', { limit: 1, offset: 1 }).expect(200);
       expect(paged.body.data).toEqual({ conversations: [second], total: 3 });
+      const past = await as(me).get('/chat/conversations', { offset: 3 }).expect(200);
+      expect(past.body.data).toEqual({ conversations: [], total: 3 });
+      const nobody = await registerUser(t.http);
+      const empty = await as(nobody).get('/chat/conversations').expect(200);
+      expect(empty.body.data).toEqual({ conversations: [], total: 0 });
       await as(me).get('/chat/conversations', { limit: 0 }).expect(400);
       await as(me).get('/chat/conversations', { offset: 10_000_000_000 }).expect(400);
     });

@@ -20,7 +20,6 @@ import {
   SyncQueryDto,
 } from './dto/chat-requests.dto';
 import {
-  ConversationDto,
   ConversationListDto,
   HistoryDto,
   HistoryMessageDto,
@@ -285,81 +284,88 @@ export class ChatService {
 
   /**
    * My conversations, most recent activity first: private ones that have messages and every
-   * group I belong to. Reads only the private conversation rows that can reach the page (the
-   * newest offset + limit on either side), my memberships, and what the page shows; never whole
-   * histories. Two round trips: the candidates (with my read mark and their last message) and
-   * the private total, then the page's unread counts, peers and groups.
+   * group I belong to. Of my private conversations it reads only those that can reach the page
+   * (the newest offset + limit on either side), plus my memberships; the page's last messages,
+   * peers and groups are joined to the page alone, with the total (one row of nulls when the
+   * page is empty). Then the page's unread counts: two statements, never a whole history.
    */
   async conversations(userId: string, limit: number, offset: number): Promise<ConversationListDto> {
-    const take = offset + limit;
-    const columns = `c.conversation_key, c.user_a, c.user_b, c.updated_at, rm.message_id AS read_mark,
-      lm.id AS lm_id, lm.type AS lm_type, lm.content AS lm_content, lm.sender_id AS lm_sender_id,
-      lm.receiver_id AS lm_receiver_id, lm.group_id AS lm_group_id, lm.created_at AS lm_created_at`;
-    const joins = `LEFT JOIN read_marks rm ON rm.conversation_key = c.conversation_key AND rm.user_id = ?
-      LEFT JOIN messages lm ON lm.id = c.last_message_id`;
-    const side = (column: 'user_a' | 'user_b') =>
-      `SELECT * FROM (SELECT ${columns}, NULL AS member_group_id, NULL AS joined_at FROM conversations c ${joins}
+    const markJoin = `LEFT JOIN read_marks rm ON rm.conversation_key = c.conversation_key AND rm.user_id = ?`;
+    const side = (column: 'user_a' | 'user_b', peer: 'user_a' | 'user_b') =>
+      `SELECT * FROM (SELECT c.conversation_key, c.conversation_key AS sort_key, NULL AS member_group_id,
+        NULL AS joined_at, c.${peer} AS peer_id, c.updated_at AS at, c.last_message_id, rm.message_id AS read_mark
+        FROM conversations c ${markJoin}
         WHERE c.${column} = ? ORDER BY c.updated_at DESC, c.conversation_key DESC LIMIT ?) AS side_${column.slice(-1)}`;
-    const [candidates, [{ n: privateCount }]] = await Promise.all([
-      this.conversationRepo.query<CandidateRow[]>(
-        `${side('user_a')} UNION ALL ${side('user_b')}
-         UNION ALL SELECT ${columns}, g.group_id AS member_group_id, g.joined_at FROM group_members g
-           LEFT JOIN conversations c ON c.group_id = g.group_id ${joins} WHERE g.user_id = ?`,
-        [userId, userId, take, userId, userId, take, userId, userId],
-      ),
-      this.conversationRepo.query<{ n: number | string }[]>(
-        'SELECT (SELECT COUNT(*) FROM conversations WHERE user_a = ?) + (SELECT COUNT(*) FROM conversations WHERE user_b = ?) AS n',
-        [userId, userId],
-      ),
-    ]);
-    type Entry = {
-      key: string;
-      at: Date;
-      row: CandidateRow;
-      groupId?: string;
-      peerId?: string;
-      joinedAt?: Date;
-    };
-    const entries: Entry[] = candidates.map((row) => {
-      const groupId = row.member_group_id ?? undefined;
-      const joinedAt = row.joined_at ? fromSqlTime(row.joined_at) : undefined;
-      return {
-        key: groupId ? groupKey(groupId) : row.conversation_key!,
-        at: row.updated_at ? fromSqlTime(row.updated_at) : joinedAt!,
-        row,
-        groupId,
-        joinedAt,
-        peerId: groupId ? undefined : row.user_a === userId ? row.user_b! : row.user_a!,
-      };
-    });
-    // Newest first; ties by key, descending (the order of the index on each side).
-    entries.sort((a, b) => b.at.getTime() - a.at.getTime() || (a.key < b.key ? 1 : -1));
-    const page = entries.slice(offset, offset + limit);
-
-    const [unread, peers, groups] = await Promise.all([
+    const groups = `SELECT c.conversation_key, CONCAT('g:', g.group_id) AS sort_key, g.group_id AS member_group_id,
+        g.joined_at, NULL AS peer_id, COALESCE(c.updated_at, g.joined_at) AS at, c.last_message_id,
+        rm.message_id AS read_mark
+      FROM group_members g LEFT JOIN conversations c ON c.group_id = g.group_id ${markJoin}
+      WHERE g.user_id = ?`;
+    const take = offset + limit;
+    const rows = await this.conversationRepo.query<ListRow[]>(
+      `SELECT t.total, p.conversation_key, p.member_group_id, p.joined_at, p.peer_id, p.at, p.read_mark,
+        lm.id AS lm_id, lm.type AS lm_type, lm.content AS lm_content, lm.sender_id AS lm_sender_id,
+        lm.receiver_id AS lm_receiver_id, lm.group_id AS lm_group_id, lm.created_at AS lm_created_at,
+        u.username AS peer_username, u.avatar AS peer_avatar, u.last_seen_at AS peer_last_seen_at,
+        gr.name AS group_name, gr.avatar AS group_avatar
+      FROM (SELECT (SELECT COUNT(*) FROM conversations WHERE user_a = ?)
+          + (SELECT COUNT(*) FROM conversations WHERE user_b = ?)
+          + (SELECT COUNT(*) FROM group_members WHERE user_id = ?) AS total) t
+      LEFT JOIN (SELECT * FROM (${side('user_a', 'user_b')} UNION ALL ${side('user_b', 'user_a')} UNION ALL ${groups}) cand
+        ORDER BY at DESC, sort_key DESC LIMIT ? OFFSET ?) p ON 1 = 1
+      LEFT JOIN messages lm ON lm.id = p.last_message_id
+      LEFT JOIN users u ON u.id = p.peer_id
+      LEFT JOIN \`groups\` gr ON gr.id = p.member_group_id
+      ORDER BY p.at DESC, p.sort_key DESC`,
+      [
+        ...[userId, userId, userId], // the total's three counts
+        ...[userId, userId, take, userId, userId, take, userId, userId], // the two sides, groups
+        ...[limit, offset],
+      ],
+    );
+    const page = rows.filter((r) => r.at !== null);
+    const [unread, peers] = await Promise.all([
       this.unreadCounts(
         userId,
-        page
-          .filter((e) => e.row.conversation_key)
-          .map((e) => ({ key: e.key, since: e.joinedAt, mark: e.row.read_mark })),
+        page.flatMap((r) =>
+          r.conversation_key
+            ? [
+                {
+                  key: r.conversation_key,
+                  since: r.joined_at ? fromSqlTime(r.joined_at) : undefined,
+                  mark: r.read_mark,
+                },
+              ]
+            : [],
+        ),
       ),
-      this.users.publicProfiles(page.flatMap((e) => (e.peerId ? [e.peerId] : []))),
-      this.groups.summaries(page.flatMap((e) => (e.groupId ? [e.groupId] : []))),
+      this.users.publicProfiles(
+        page.flatMap((r) =>
+          r.peer_id
+            ? [
+                {
+                  id: r.peer_id,
+                  username: r.peer_username!,
+                  avatar: r.peer_avatar,
+                  lastSeenAt: r.peer_last_seen_at ? fromSqlTime(r.peer_last_seen_at) : null,
+                },
+              ]
+            : [],
+        ),
+      ),
     ]);
-    const conversations: ConversationDto[] = page.map((e) => {
-      const group = e.groupId ? groups.get(e.groupId) : undefined;
-      return {
-        type: e.groupId ? 'group' : 'private',
-        peer: e.peerId ? (peers.get(e.peerId) ?? null) : null,
-        group: group ? { group_id: group.id, name: group.name, avatar: group.avatar } : null,
-        last_message: e.row.lm_id ? lastMessageDto(e.row) : null,
-        unread_count: unread.get(e.key) ?? 0,
-        updated_at: iso(e.at)!,
-      };
-    });
     return {
-      conversations,
-      total: Number(privateCount) + candidates.filter((r) => r.member_group_id).length,
+      conversations: page.map((r) => ({
+        type: r.member_group_id ? 'group' : 'private',
+        peer: r.peer_id ? (peers.get(r.peer_id) ?? null) : null,
+        group: r.member_group_id
+          ? { group_id: r.member_group_id, name: r.group_name!, avatar: r.group_avatar }
+          : null,
+        last_message: r.lm_id ? lastMessageDto(r) : null,
+        unread_count: (r.conversation_key && unread.get(r.conversation_key)) || 0,
+        updated_at: iso(fromSqlTime(r.at!))!,
+      })),
+      total: Number(rows[0]?.total ?? 0),
     };
   }
 
@@ -513,18 +519,15 @@ function activeSince(after: string): number {
   return Math.max(0, (Number.isFinite(at) ? Math.min(at, Date.now()) : 0) - ACTIVITY_SLACK_MS);
 }
 
-/**
- * A candidate of the conversation list: a private conversation (member_group_id null) or a
- * membership of mine, with the group's conversation row when it has messages.
- */
-interface CandidateRow {
+/** A row of the conversation list's statement (all null but total when the page is empty). */
+interface ListRow {
+  total: number | string;
   conversation_key: string | null;
-  user_a: string | null;
-  user_b: string | null;
-  updated_at: Date | string | null;
-  read_mark: string | null;
   member_group_id: string | null;
   joined_at: Date | string | null;
+  peer_id: string | null;
+  at: Date | string | null;
+  read_mark: string | null;
   lm_id: string | null;
   lm_type: Message['type'];
   lm_content: string;
@@ -532,9 +535,14 @@ interface CandidateRow {
   lm_receiver_id: string | null;
   lm_group_id: string | null;
   lm_created_at: Date | string;
+  peer_username: string | null;
+  peer_avatar: string | null;
+  peer_last_seen_at: Date | string | null;
+  group_name: string | null;
+  group_avatar: string | null;
 }
 
-function lastMessageDto(row: CandidateRow): MessageDto {
+function lastMessageDto(row: ListRow): MessageDto {
   return toMessageDto({
     id: row.lm_id!,
     type: row.lm_type,

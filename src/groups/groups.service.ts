@@ -94,16 +94,6 @@ export class GroupsService {
     return role!;
   }
 
-  /** Name and avatar of several groups, keyed by id (one query). */
-  async summaries(ids: string[]): Promise<Map<string, Pick<Group, 'id' | 'name' | 'avatar'>>> {
-    if (ids.length === 0) return new Map();
-    const rows = await this.groups.find({
-      where: { id: In(ids) },
-      select: { id: true, name: true, avatar: true },
-    });
-    return new Map(rows.map((g) => [g.id, g]));
-  }
-
   async create(userId: string, dto: CreateGroupDto): Promise<GroupDto> {
     const at = now();
     const group: Group = {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { In, Repository } from 'typeorm';
+import { Repository } from 'typeorm';
 import { AppException } from '../common/errors/app.exception';
 import { iso, now } from '../common/utils/time';
 import { isUniqueViolation } from '../database/errors';
@@ -192,11 +192,10 @@ export class UsersService {
     return found === true;
   }
 
-  /** Public profiles of several users, keyed by id (one query). */
-  async publicProfiles(ids: string[]): Promise<Map<string, PublicProfileDto>> {
-    if (ids.length === 0) return new Map();
-    const users = await this.users.find({ where: { id: In(ids) } });
-    const online = await this.presence.onlineAmong(ids);
+  /** Public profiles of users read elsewhere (e.g. joined into a list), keyed by id. */
+  async publicProfiles(users: PublicUser[]): Promise<Map<string, PublicProfileDto>> {
+    if (users.length === 0) return new Map();
+    const online = await this.presence.onlineAmong(users.map((u) => u.id));
     return new Map(users.map((u) => [u.id, this.toPublicProfile(u, online.has(u.id))]));
   }
 
@@ -211,7 +210,7 @@ export class UsersService {
     return user;
   }
 
-  private toPublicProfile(user: User, online: boolean): PublicProfileDto {
+  private toPublicProfile(user: PublicUser, online: boolean): PublicProfileDto {
     return {
       user_id: user.id,
       username: user.username,
@@ -221,6 +220,9 @@ export class UsersService {
     };
   }
 }
+
+/** What a public profile shows of a user, besides presence. */
+export type PublicUser = Pick<User, 'id' | 'username' | 'avatar' | 'lastSeenAt'>;
 
 export function toProfile(user: User): ProfileDto {
   return {
