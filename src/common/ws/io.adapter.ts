@@ -8,6 +8,7 @@ import type { Observable } from 'rxjs';
 import type { Server, ServerOptions, Socket } from 'socket.io';
 import type { AppConfig } from '../../config/app.config';
 import { createRedisClient } from '../../redis/redis.module';
+import { coalesceWrites } from './coalesce-writes';
 
 /**
  * Socket.IO server options from configuration: CORS like HTTP, payloads bounded like bodies.
@@ -29,6 +30,7 @@ export class ConfiguredIoAdapter extends IoAdapter {
       cors: { origin: config.corsOrigins === '*' ? true : config.corsOrigins, credentials: false },
       maxHttpBufferSize: config.bodyLimit,
     }) as Server;
+    server.engine.on('connection', coalesceWrites);
     if (config.redisUrl) {
       const pub = createRedisClient(config.redisUrl, 'im-socket-pub');
       // Subscriptions wait for Redis (and are renewed after a reconnect) instead of failing.
