@@ -38,6 +38,7 @@ function flushPending(): void {
  * socket in the turn leaves in one write. Order, callbacks and back-pressure stay engine.io's.
  */
 export function coalesceWrites(conn: EngineConnection): void {
+  if (typeof conn.flush !== 'function') return; // not the engine.io this was written for
   const flush = conn.flush.bind(conn);
   conn.flush = () => {
     if (!pending.has(conn)) pending.set(conn, flush);
