@@ -4,6 +4,7 @@ import { Message } from '../src/chat/message.entity';
 import { Conversation } from '../src/chat/conversation.entity';
 import { privateKey } from '../src/chat/conversation-key';
 import { nextMessageId } from '../src/chat/message-id';
+import { User } from '../src/users/user.entity';
 import { createTestApp, onMysql, TestApp } from './support/test-app';
 import { bearer, registerUser, TestUser } from './support/users';
 import { ClientSocket, connect, emitAck, Recorder, settle } from './support/sockets';
@@ -777,6 +778,38 @@ describe('Chat over HTTP and sockets (e2e)', () => {
       expect(empty.body.data).toEqual({ conversations: [], total: 0 });
       await as(me).get('/chat/conversations', { limit: 0 }).expect(400);
       await as(me).get('/chat/conversations', { offset: 10_000_000_000 }).expect(400);
+    });
+
+    it("shows each peer's public profile: avatar, presence and last seen", async () => {
+      const [me, away, here] = await Promise.all([0, 1, 2].map(() => registerUser(t.http)));
+      await send(away, { type: 'text', content: 'a', receiver_id: me.user_id });
+      await settle(5);
+      await send(here, { type: 'text', content: 'h', receiver_id: me.user_id });
+      await t.http
+        .put('/api/v1/user/profile')
+        .set(bearer(away.token))
+        .send({ avatar: 'https://cdn.example.com/away.png' })
+        .expect(200);
+      const seen = new Date('2026-01-02T03:04:05.678Z');
+      await t.dataSource.getRepository(User).update({ id: away.user_id }, { lastSeenAt: seen });
+      await open(here);
+      const res = await as(me).get('/chat/conversations').expect(200);
+      expect(res.body.data.conversations.map((c: { peer: unknown }) => c.peer)).toEqual([
+        {
+          user_id: here.user_id,
+          username: here.username,
+          avatar: null,
+          online: true,
+          last_seen_at: null,
+        },
+        {
+          user_id: away.user_id,
+          username: away.username,
+          avatar: 'https://cdn.example.com/away.png',
+          online: false,
+          last_seen_at: seen.toISOString(),
+        },
+      ]);
     });
 
     it('pages through many conversations of both kinds without gaps or repeats', async () => {
