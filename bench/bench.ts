@@ -333,11 +333,20 @@ async function run(opts: Options): Promise<void> {
   }
 
   let stop = false;
+  /** From a send's start to its HTTP response or ack (what the sender waits for). */
+  const sendLatencies: number[] = [];
+  const timedSend = async (i: number) => {
+    const start = performance.now();
+    await send(i);
+    if (tracker.measuring) {
+      measuredSends += 1;
+      sendLatencies.push(performance.now() - start);
+    }
+  };
   const loop = async (i: number) => {
     while (!stop) {
       try {
-        await send(i);
-        if (tracker.measuring) measuredSends += 1;
+        await timedSend(i);
       } catch {
         if (tracker.measuring) errors += 1;
       }
@@ -348,10 +357,7 @@ async function run(opts: Options): Promise<void> {
     let next = performance.now();
     let i = 0;
     while (!stop) {
-      void send((i += 1)).then(
-        () => tracker.measuring && (measuredSends += 1),
-        () => tracker.measuring && (errors += 1),
-      );
+      void timedSend((i += 1)).catch(() => tracker.measuring && (errors += 1));
       next += interval;
       await sleep(Math.max(0, next - performance.now()));
     }
@@ -379,6 +385,7 @@ async function run(opts: Options): Promise<void> {
     missing += Math.max(0, expected.get(`${opts.scenario === 'group' ? 'g' : 'm'}${n}`) ?? 0);
   }
   const sorted = [...tracker.latencies].sort((a, b) => a - b);
+  const sendSorted = sendLatencies.sort((a, b) => a - b);
   const result = {
     scenario: opts.scenario + (opts.rate ? `@${opts.rate}/s` : ''),
     messages_per_s: +(measuredSends / elapsed).toFixed(1),
@@ -387,6 +394,8 @@ async function run(opts: Options): Promise<void> {
     p90_ms: +percentile(sorted, 90).toFixed(2),
     p99_ms: +percentile(sorted, 99).toFixed(2),
     max_ms: +(sorted[sorted.length - 1] ?? NaN).toFixed(2),
+    send_p50_ms: +percentile(sendSorted, 50).toFixed(2),
+    send_p99_ms: +percentile(sendSorted, 99).toFixed(2),
     errors,
     missing,
     duplicates: tracker.duplicates,

@@ -2,16 +2,23 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server, Socket } from 'socket.io';
 import { io as connect, Socket as ClientSocket } from 'socket.io-client';
-import { coalesceWrites } from './coalesce-writes';
+import { coalesceWrites, loopBusy } from './coalesce-writes';
 
 /**
  * A real Socket.IO server and client over WebSocket. Three events are sent to the client in
- * one turn; counts the writes of the server's TCP socket meanwhile.
+ * one turn; counts the writes of the server's TCP socket meanwhile. `loop`: how busy
+ * coalesceWrites is told the event loop is (`null`: without coalesceWrites).
  */
-async function sendThree(coalesce: boolean): Promise<{ writes: number; received: string[] }> {
+async function sendThree(
+  loop: 'busy' | 'idle' | null,
+): Promise<{ writes: number; received: string[] }> {
   const http = createServer();
   const server = new Server(http);
-  if (coalesce) server.engine.on('connection', coalesceWrites);
+  if (loop) {
+    server.engine.on('connection', (conn: Parameters<typeof coalesceWrites>[0]) =>
+      coalesceWrites(conn, () => loop === 'busy'),
+    );
+  }
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   const connected = new Promise<Socket>((resolve) => server.on('connection', resolve));
   const client: ClientSocket = connect(`http://127.0.0.1:${(http.address() as AddressInfo).port}`, {
@@ -50,11 +57,33 @@ async function sendThree(coalesce: boolean): Promise<{ writes: number; received:
 }
 
 describe('coalesceWrites', () => {
-  it('sends what a socket is sent in one turn in one write, in order', async () => {
-    expect(await sendThree(true)).toEqual({ writes: 1, received: ['a', 'b', 'c'] });
+  it('sends what a socket is sent in one turn in one write, in order, while the loop is busy', async () => {
+    expect(await sendThree('busy')).toEqual({ writes: 1, received: ['a', 'b', 'c'] });
+  });
+
+  it('writes at once, as engine.io does, while the loop is idle', async () => {
+    const idle = await sendThree('idle');
+    expect(idle.received).toEqual(['a', 'b', 'c']);
+    expect(idle.writes).toBeGreaterThan(1);
   });
 
   it('(without it, engine.io writes each frame on its own)', async () => {
-    expect(await sendThree(false)).toEqual({ writes: 3, received: ['a', 'b', 'c'] });
+    expect(await sendThree(null)).toEqual({ writes: 3, received: ['a', 'b', 'c'] });
+  });
+});
+
+describe('loopBusy', () => {
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  it('is false while the loop waits, true after it ran without a break', async () => {
+    loopBusy(); // starts sampling
+    await sleep(250);
+    expect(loopBusy()).toBe(false);
+    const end = Date.now() + 300;
+    while (Date.now() < end); // a turn that runs for 300 ms
+    await sleep(20); // the overdue sample, taken first, covers it
+    expect(loopBusy()).toBe(true);
+    await sleep(250); // two idle samples later
+    expect(loopBusy()).toBe(false);
   });
 });

@@ -30,7 +30,9 @@ export class ConfiguredIoAdapter extends IoAdapter {
       cors: { origin: config.corsOrigins === '*' ? true : config.corsOrigins, credentials: false },
       maxHttpBufferSize: config.bodyLimit,
     }) as Server;
-    server.engine.on('connection', coalesceWrites);
+    server.engine.on('connection', (conn: Parameters<typeof coalesceWrites>[0]) =>
+      coalesceWrites(conn),
+    );
     if (config.redisUrl) {
       const pub = createRedisClient(config.redisUrl, 'im-socket-pub');
       // Subscriptions wait for Redis (and are renewed after a reconnect) instead of failing.
