@@ -4,7 +4,9 @@ import { AddressInfo, createServer } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import request from 'supertest';
+import { DataSource } from 'typeorm';
 import { connect, waitForEvent } from './support/sockets';
+import { freshDatabase } from './support/test-app';
 
 /** These tests start `src/main.ts` as a real process, the way `npm start` does. */
 const ROOT = resolve(__dirname, '..');
@@ -179,5 +181,57 @@ describe('The process (e2e)', () => {
     // A transport close, not a server-side disconnect: clients reconnect by themselves.
     expect(await closed).toBe('transport close');
     expect(await proc.exited).toBe(0);
+  });
+
+  it('records when the users of the sockets it closes on SIGTERM were last seen', async () => {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    // On MariaDB as well under E2E_DB=mysql: its pool closes faster than the sockets do.
+    const database = await freshDatabase();
+    const proc = start({
+      PORT: String(port),
+      DATABASE_URL: database.url,
+      JWT_SECRET: 'process-test-secret-0123456789abcdefghij',
+      BCRYPT_ROUNDS: '4',
+      LOG_LEVEL: 'warn',
+    });
+    await waitReady(url, proc);
+    const names = Array.from({ length: 30 }, (_, i) => `seen${String(i).padStart(2, '0')}`);
+    const sockets = [];
+    for (const name of names) {
+      const password = 'password-123';
+      await request(url)
+        .post('/api/v1/register')
+        .send({ username: name, email: `${name}@example.com`, password })
+        .expect(200);
+      const login = await request(url)
+        .post('/api/v1/login')
+        .send({ email: `${name}@example.com`, password })
+        .expect(200);
+      sockets.push(await connect(url, login.body.data.token));
+    }
+    const closed = sockets.map((s) => waitForEvent<string>(s, 'disconnect', 15_000));
+    proc.child.kill('SIGTERM');
+    expect(await Promise.all(closed)).toEqual(names.map(() => 'transport close'));
+    for (const s of sockets) s.disconnect();
+    expect(await proc.exited).toBe(0);
+    // Their disconnects were recorded before the database closed.
+    expect(proc.stdout()).not.toContain('could not record');
+    const db = await new DataSource(
+      database.url.startsWith('sqlite:')
+        ? { type: 'better-sqlite3', database: database.url.slice('sqlite:'.length) }
+        : { type: 'mysql', url: database.url },
+    ).initialize();
+    try {
+      const rows = await db.query<{ username: string; last_seen_at: string | null }[]>(
+        'SELECT username, last_seen_at FROM users ORDER BY username',
+      );
+      expect(rows.map((r) => [r.username, r.last_seen_at === null])).toEqual(
+        names.map((name) => [name, false]),
+      );
+    } finally {
+      await db.destroy();
+      await database.drop();
+    }
   });
 });

@@ -51,6 +51,8 @@ type ChatSocket = Socket<
 >;
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/** Shutdown: how long the sockets get to close before the database does. */
+const SHUTDOWN_WAIT_MS = 5000;
 const KNOWN_EVENTS = new Set(['message:send', 'message:read', 'typing']);
 
 /** The token of a handshake: `Authorization: Bearer`, else `auth.token`, else `?token=`. */
@@ -81,6 +83,8 @@ export class ChatGateway
   private readonly logger = new Logger(ChatGateway.name);
   /** Per-socket state that must not travel with socket.data (timers are not JSON). */
   private readonly expiryTimers = new WeakMap<ChatSocket, NodeJS.Timeout>();
+  /** Disconnects still recording last_seen_at and announcing presence (awaited at shutdown). */
+  private readonly disconnecting = new Set<Promise<void>>();
   private readonly typingWindows = new WeakMap<
     ChatSocket,
     { windowStart: number; count: number }
@@ -101,9 +105,23 @@ export class ChatGateway
    */
   async beforeApplicationShutdown(): Promise<void> {
     if (!this.server) return;
-    for (const socket of await this.server.local.fetchSockets()) {
-      (socket as unknown as ChatSocket).conn?.close();
-    }
+    const closed = (await this.server.local.fetchSockets()).map((socket) => {
+      const conn = (socket as unknown as ChatSocket).conn;
+      if (!conn || conn.readyState === 'closed') return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        conn.once('close', () => resolve());
+        conn.close();
+      });
+    });
+    // Their disconnects record last_seen_at: wait for that while the database is still open
+    // (it closes after this hook). A client that does not answer the close gets SHUTDOWN_WAIT_MS.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(closed),
+      new Promise((resolve) => (timer = setTimeout(resolve, SHUTDOWN_WAIT_MS))),
+    ]);
+    clearTimeout(timer);
+    await Promise.all(this.disconnecting);
   }
 
   afterInit(server: ChatServer): void {
@@ -170,16 +188,21 @@ export class ChatGateway
     const user = socket.data?.user;
     clearTimeout(this.expiryTimers.get(socket));
     if (!user) return;
-    void this.presence.disconnected(user.id).then(async (last) => {
-      if (!last) return;
-      const at = now();
-      await this.users
-        .setLastSeen(user.id, at)
-        .catch((err: unknown) => this.logger.warn({ err }, 'could not record last_seen_at'));
-      // A quick reconnect (a page reload) may have brought the user back meanwhile.
-      if (await this.presence.isOnline(user.id)) return;
-      await this.announcePresence(user.id, false, at);
-    });
+    const done = this.presence
+      .disconnected(user.id)
+      .then(async (last) => {
+        if (!last) return;
+        const at = now();
+        await this.users
+          .setLastSeen(user.id, at)
+          .catch((err: unknown) => this.logger.warn({ err }, 'could not record last_seen_at'));
+        // A quick reconnect (a page reload) may have brought the user back meanwhile.
+        if (await this.presence.isOnline(user.id)) return;
+        await this.announcePresence(user.id, false, at);
+      })
+      .catch((err: unknown) => this.logger.warn({ err }, 'could not record a disconnect'))
+      .finally(() => this.disconnecting.delete(done));
+    this.disconnecting.add(done);
   }
 
   @SubscribeMessage('message:send')
