@@ -51,7 +51,7 @@ type ChatSocket = Socket<
 >;
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
-/** Shutdown: how long the sockets get to close before the database does. */
+/** Shutdown: how long the sockets get to close and record their disconnects. */
 const SHUTDOWN_WAIT_MS = 5000;
 const KNOWN_EVENTS = new Set(['message:send', 'message:read', 'typing']);
 
@@ -114,14 +114,15 @@ export class ChatGateway
       });
     });
     // Their disconnects record last_seen_at: wait for that while the database is still open
-    // (it closes after this hook). A client that does not answer the close gets SHUTDOWN_WAIT_MS.
+    // (it closes after this hook). A WebSocket closes at once; one with frames still queued
+    // (a slow reader) closes once they are written. All of it within SHUTDOWN_WAIT_MS, so a
+    // stalled database or client cannot hold the shutdown (and the writer's drain after it).
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
-      Promise.all(closed),
+      Promise.all(closed).then(() => Promise.all(this.disconnecting)),
       new Promise((resolve) => (timer = setTimeout(resolve, SHUTDOWN_WAIT_MS))),
     ]);
     clearTimeout(timer);
-    await Promise.all(this.disconnecting);
   }
 
   afterInit(server: ChatServer): void {
