@@ -19,6 +19,7 @@ import { ErrorCode } from '../common/errors/error-code';
 import { Envelope, envelope } from '../common/http/envelope';
 import { createValidationPipe } from '../common/http/validation';
 import { iso, now } from '../common/utils/time';
+import { coalescing } from '../common/ws/coalesce-writes';
 import { WsExceptionFilter } from '../common/ws/ws-exception.filter';
 import { chatConfig, ChatConfig } from '../config/chat.config';
 import {
@@ -268,7 +269,11 @@ export class ChatGateway
         ? [groupRoom(message.group_id)]
         : [userRoom(message.sender_id), userRoom(message.receiver_id!)];
       const target = this.server.to(rooms);
-      (origin.socketId ? target.except(origin.socketId) : target).emit('message:new', message);
+      const send = () =>
+        (origin.socketId ? target.except(origin.socketId) : target).emit('message:new', message);
+      // A group's fan-out is coalesced under load; a private message goes out at once.
+      if (message.group_id) coalescing(send);
+      else send();
     });
   }
 

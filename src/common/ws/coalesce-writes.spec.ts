@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server, Socket } from 'socket.io';
 import { io as connect, Socket as ClientSocket } from 'socket.io-client';
-import { coalesceWrites, loopBusy } from './coalesce-writes';
+import { coalesceWrites, coalescing, loopBusy } from './coalesce-writes';
 
 /**
  * A real Socket.IO server and client over WebSocket. Three events are sent to the client in
@@ -11,6 +11,7 @@ import { coalesceWrites, loopBusy } from './coalesce-writes';
  */
 async function sendThree(
   loop: 'busy' | 'idle' | null,
+  broadcast = true,
 ): Promise<{ writes: number; received: string[] }> {
   const http = createServer();
   const server = new Server(http);
@@ -47,7 +48,9 @@ async function sendThree(
         if (received.length === 3) resolve();
       }),
     );
-    for (const x of ['a', 'b', 'c']) socket.emit('m', x);
+    const send = () => ['a', 'b', 'c'].forEach((x) => socket.emit('m', x));
+    if (broadcast) coalescing(send);
+    else send();
     await all;
     return { writes, received };
   } finally {
@@ -57,8 +60,14 @@ async function sendThree(
 }
 
 describe('coalesceWrites', () => {
-  it('sends what a socket is sent in one turn in one write, in order, while the loop is busy', async () => {
+  it('sends what a broadcast sends a socket in one turn in one write, in order, while the loop is busy', async () => {
     expect(await sendThree('busy')).toEqual({ writes: 1, received: ['a', 'b', 'c'] });
+  });
+
+  it('writes at once, as engine.io does, what is not sent through coalescing()', async () => {
+    const single = await sendThree('busy', false);
+    expect(single.received).toEqual(['a', 'b', 'c']);
+    expect(single.writes).toBeGreaterThan(1);
   });
 
   it('writes at once, as engine.io does, while the loop is idle', async () => {
