@@ -52,7 +52,7 @@ import { UsersModule } from './users/users.module';
       inject: [appConfig.KEY],
       useFactory: (config: AppConfig) => ({
         pinoHttp: pinoHttpOptions(config.logLevel),
-        // No middleware: requests are logged by pino-http from a Fastify hook (app.setup.ts).
+        // No middleware: requests are logged from a Fastify hook (app.setup.ts).
         // This module's middleware keeps each request's logger in an AsyncLocalStorage, and on
         // Node 20 that runs async hooks for every promise and every socket write in the process.
         forRoutes: [],

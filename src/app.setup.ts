@@ -4,18 +4,18 @@ import { ConfigService } from '@nestjs/config';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Logger, PinoLogger } from 'nestjs-pino';
-import { HttpLogger, pinoHttp } from 'pino-http';
 import { AppConfig } from './config/app.config';
-import { env, LogLevel } from './config/env.validation';
+import { env } from './config/env.validation';
 import { FilesConfig } from './config/files.config';
 import { ErrorResponseDto } from './common/dto/error-response.dto';
 import { AppException } from './common/errors/app.exception';
 import { resolveError } from './common/errors/error-body';
 import { EnvelopeFastifyAdapter } from './common/http/envelope-fastify.adapter';
 import { ConfiguredIoAdapter } from './common/ws/io.adapter';
-import { pinoHttpOptions, requestId } from './logging';
+import { requestId } from './logging';
 
 export const API_PREFIX = 'api/v1';
 
@@ -26,7 +26,6 @@ export const API_PREFIX = 'api/v1';
  */
 export function createHttpAdapter(): EnvelopeFastifyAdapter {
   const config = env();
-  const start = requestStart(config.LOG_LEVEL);
   const adapter = new EnvelopeFastifyAdapter({
     bodyLimit: config.BODY_LIMIT,
     trustProxy: trustedProxies(config.TRUST_PROXY),
@@ -39,43 +38,93 @@ export function createHttpAdapter(): EnvelopeFastifyAdapter {
       const detail =
         error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'path parameter too long' : 'malformed URL';
       const { body } = resolveError(AppException.badRequest(detail));
-      start(request, reply, () => void reply.code(body.code).send(body));
+      // No route, so no onResponse hook: its line is logged when the answer is written.
+      reply.raw.once('finish', () => logAnswered(request, reply, () => undefined));
+      requestStart(request, reply, () => void reply.code(body.code).send(body));
     },
   });
-  adapter.getInstance().addHook('onRequest', start);
+  const fastify = adapter.getInstance();
+  fastify.addHook('onRequest', requestStart);
+  fastify.addHook('onResponse', logAnswered);
+  fastify.addHook('onRequestAbort', logAborted);
   return adapter;
 }
 
-/** Security headers; the CSP is relaxed only as far as the Swagger UI at /docs needs. */
-const securityHeaders = helmet({
-  contentSecurityPolicy: {
-    directives: {
-      defaultSrc: ["'self'"],
-      scriptSrc: ["'self'", "'unsafe-inline'"],
-      styleSrc: ["'self'", "'unsafe-inline'"],
-      imgSrc: ["'self'", 'data:', 'https:'],
+/**
+ * The security headers: helmet's, with the CSP relaxed only as far as the Swagger UI at /docs
+ * needs. Every directive is a constant (no nonces), so helmet gives every response the same
+ * headers; they are taken from it once, not by running its chain of middleware per request.
+ */
+export const SECURITY_HEADERS = headersSetBy(
+  helmet({
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'", "'unsafe-inline'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:', 'https:'],
+      },
     },
-  },
-  crossOriginResourcePolicy: { policy: 'cross-origin' },
-});
+    crossOriginResourcePolicy: { policy: 'cross-origin' },
+  }),
+);
+
+/** The headers a Connect-style middleware sets on a response (it must finish synchronously). */
+function headersSetBy(
+  middleware: (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void,
+): Readonly<Record<string, string>> {
+  const headers: Record<string, string> = {};
+  const res = {
+    setHeader: (name: string, value: unknown) => void (headers[name] = String(value)),
+    removeHeader: () => undefined,
+  };
+  let done = false;
+  middleware({ method: 'GET', url: '/', headers: {} } as IncomingMessage, res as never, (err) => {
+    if (err) throw err instanceof Error ? err : new Error('the security headers failed');
+    done = true;
+  });
+  if (!done) throw new Error('the security headers middleware did not finish synchronously');
+  return Object.freeze(headers);
+}
+
+/** What every request gets first: `X-Request-Id` and the security headers. */
+function requestStart(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  done: (err?: Error) => void,
+): void {
+  request.raw.id = request.id; // for the request log line's `req.id`
+  void reply.header('X-Request-Id', request.id).headers(SECURITY_HEADERS);
+  done();
+}
 
 /**
- * What every request gets first: one JSON log line when it is answered (pino-http, through
- * nestjs-pino's logger, under Fastify's request id), `X-Request-Id`, and the security headers
- * (helmet's middleware, built once: @fastify/helmet would build it again for every request).
+ * One JSON line per answered request, as pino-http writes them — `req` (id, method, url,
+ * remoteAddress), `res` (statusCode), `responseTime` in ms; at info, warn for a 4xx, error
+ * for a 5xx — through nestjs-pino's root logger and its serializers and redaction. The line
+ * is built only when its level is enabled: pino-http's middleware serialized every request
+ * into a child logger first, even under LOG_LEVEL=warn where a 200 is never logged.
  */
-function requestStart(
-  logLevel: LogLevel,
-): (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => void {
-  let logRequest: HttpLogger | undefined;
-  return (request, reply, done) => {
-    // Created at the first request: nestjs-pino's logger exists once the application does.
-    logRequest ??= pinoHttp({ ...pinoHttpOptions(logLevel), logger: PinoLogger.root });
-    request.raw.id = request.id;
-    logRequest(request.raw, reply.raw);
-    void reply.header('X-Request-Id', request.id);
-    securityHeaders(request.raw, reply.raw, (err) => done(err as Error | undefined));
-  };
+function logAnswered(request: FastifyRequest, reply: FastifyReply, done: () => void): void {
+  const status = reply.statusCode;
+  const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
+  const logger = PinoLogger.root;
+  if (logger.isLevelEnabled(level)) {
+    logger[level](
+      { req: request.raw, res: reply.raw, responseTime: Math.round(reply.elapsedTime) },
+      status >= 500 ? 'request errored' : 'request completed',
+    );
+  }
+  done();
+}
+
+/** A request whose client went away before the answer: logged at info, as pino-http did. */
+function logAborted(request: FastifyRequest, done: () => void): void {
+  const logger = PinoLogger.root;
+  if (logger.isLevelEnabled('info')) {
+    logger.info({ req: request.raw }, 'request aborted');
+  }
+  done();
 }
 
 /**

@@ -12,14 +12,14 @@ export function requestId(req: IncomingMessage): string {
 }
 
 /**
- * Structured JSON logs, one line per request with the request's id (given by Fastify, see
- * {@link requestId}, and echoed back as `X-Request-Id`). Credentials never reach a log line.
+ * Structured JSON logs: the options of nestjs-pino's root logger (built by pino-http, whose
+ * serializers it keeps). Each answered request gets one line with its id (given by Fastify,
+ * see {@link requestId}, and echoed back as `X-Request-Id`), written from a Fastify hook
+ * (app.setup.ts). Credentials never reach a log line.
  */
 export function pinoHttpOptions(level: LogLevel): Options {
   return {
     level,
-    // Fastify's id of the request, set on the raw request before pino-http sees it.
-    genReqId: (req) => req.id ?? requestId(req),
     redact: {
       paths: [
         'req.headers.authorization',
@@ -42,11 +42,6 @@ export function pinoHttpOptions(level: LogLevel): Options {
         remoteAddress: req.remoteAddress,
       }),
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-    },
-    customLogLevel: (_req, res, err) => {
-      if (err || res.statusCode >= 500) return 'error';
-      if (res.statusCode >= 400) return 'warn';
-      return 'info';
     },
   };
 }

@@ -130,6 +130,8 @@ describe('The process (e2e)', () => {
         .get('/api/v1/user/profile')
         .set('Authorization', `Bearer ${token}`)
         .expect(200);
+      // Answered by the router itself, before any route.
+      await request(url).get('/api/v1/%E0%A4%A').set('X-Request-Id', 'req-log-test-2').expect(400);
       await new Promise((r) => setTimeout(r, 200));
       const lines = proc
         .stdout()
@@ -139,7 +141,16 @@ describe('The process (e2e)', () => {
       const logged = lines.find(
         (l) => (l.req as { id?: string } | undefined)?.id === 'req-log-test-1',
       );
-      expect(logged).toMatchObject({ res: { statusCode: 200 }, responseTime: expect.any(Number) });
+      expect(logged).toMatchObject({
+        level: 30,
+        req: { method: 'POST', url: '/api/v1/register' },
+        res: { statusCode: 200 },
+        responseTime: expect.any(Number),
+        msg: 'request completed',
+      });
+      expect(
+        lines.find((l) => (l.req as { id?: string } | undefined)?.id === 'req-log-test-2'),
+      ).toMatchObject({ level: 40, res: { statusCode: 400 }, responseTime: expect.any(Number) });
       expect(proc.stdout()).not.toContain(password);
       expect(proc.stdout()).not.toContain(token);
       expect(proc.stdout()).not.toMatch(/\$2[aby]\$/);
