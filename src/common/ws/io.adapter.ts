@@ -4,7 +4,7 @@ import { IoAdapter } from '@nestjs/platform-socket.io';
 import { createAdapter } from '@socket.io/redis-adapter';
 import Redis from 'ioredis';
 import type { MessageMappingProperties } from '@nestjs/websockets';
-import type { Observable } from 'rxjs';
+import { isObservable } from 'rxjs';
 import type { Server, ServerOptions, Socket } from 'socket.io';
 import type { AppConfig } from '../../config/app.config';
 import { createRedisClient } from '../../redis/redis.module';
@@ -69,31 +69,32 @@ export class ConfiguredIoAdapter extends IoAdapter {
   /**
    * Nest's own binding keeps an rxjs pipeline (fromEvent, mergeMap, takeUntil, share) alive
    * per handler per socket for the socket's whole life: about half of what an idle connection
-   * costs in memory. Plain listeners do the same job; a pipeline exists only while a message
-   * is being handled.
+   * costs in memory. Plain listeners do the same job. Nest's `transform` (rxjs `from` and
+   * `mergeAll` over the handler's result) is not used either: a handler's result is a promise
+   * of one value, sent as the ack; an Observable result is still followed to its end.
    */
-  override bindMessageHandlers(
-    socket: Socket,
-    handlers: MessageMappingProperties[],
-    transform: (data: unknown) => Observable<unknown>,
-  ): void {
+  override bindMessageHandlers(socket: Socket, handlers: MessageMappingProperties[]): void {
     for (const { message, callback, isAckHandledManually } of handlers) {
+      const fail = (err: unknown) =>
+        this.logger.error({ err }, `handler of ${String(message)} failed`);
       socket.on(message as string, (...args: unknown[]) => {
         // As rxjs fromEvent would hand it over: none or one argument as is, several as an array.
         const { data, ack } = this.mapPayload(args.length <= 1 ? args[0] : args) as {
           data: unknown;
           ack?: (reply: unknown) => void;
         };
-        transform(callback(data, ack)).subscribe({
-          next: (response) => {
-            if (response === undefined || response === null) return;
-            const { event, data: payload } = response as { event?: string; data?: unknown };
-            if (event) socket.emit(event, payload);
-            else if (!isAckHandledManually && typeof ack === 'function') ack(response);
-          },
-          error: (err: unknown) =>
-            this.logger.error({ err }, `handler of ${String(message)} failed`),
-        });
+        const answer = (response: unknown) => {
+          if (response === undefined || response === null) return;
+          const { event, data: payload } = response as { event?: string; data?: unknown };
+          if (event) socket.emit(event, payload);
+          else if (!isAckHandledManually && typeof ack === 'function') ack(response);
+        };
+        Promise.resolve(callback(data, ack) as unknown)
+          .then(async (result) => {
+            if (isObservable(result)) result.subscribe({ next: answer, error: fail });
+            else answer(await result);
+          })
+          .catch(fail);
       });
     }
   }
