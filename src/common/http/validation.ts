@@ -1,5 +1,6 @@
 import { ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/common';
 import { AppException } from '../errors/app.exception';
+import { cacheValidationMetadata } from './validation-metadata-cache';
 
 function collect(errors: ValidationError[], parent = ''): string[] {
   const out: string[] = [];
@@ -81,5 +82,6 @@ export class AppValidationPipe extends ValidationPipe {
 }
 
 export function createValidationPipe(): ValidationPipe {
+  cacheValidationMetadata();
   return new AppValidationPipe();
 }
