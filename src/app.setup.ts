@@ -55,7 +55,7 @@ export function createHttpAdapter(): EnvelopeFastifyAdapter {
  * needs. Every directive is a constant (no nonces), so helmet gives every response the same
  * headers; they are taken from it once, not by running its chain of middleware per request.
  */
-export const SECURITY_HEADERS = headersSetBy(
+const SECURITY_HEADERS = headersSetBy(
   helmet({
     contentSecurityPolicy: {
       directives: {
