@@ -94,26 +94,37 @@ function requestStart(
   done: (err?: Error) => void,
 ): void {
   request.raw.id = request.id; // for the request log line's `req.id`
+  // Read while the connection is open: Node keeps it for the socket (one lookup per
+  // connection), so the line of a request whose client goes away still has it.
+  void request.raw.socket?.remoteAddress;
   void reply.header('X-Request-Id', request.id).headers(SECURITY_HEADERS);
   done();
 }
 
 /**
  * One JSON line per answered request, as pino-http writes them — `req` (id, method, url,
- * remoteAddress), `res` (statusCode), `responseTime` in ms; at info, warn for a 4xx, error
- * for a 5xx — through nestjs-pino's root logger and its serializers and redaction. The line
- * is built only when its level is enabled: pino-http's middleware serialized every request
- * into a child logger first, even under LOG_LEVEL=warn where a 200 is never logged.
+ * remoteAddress), `res` (statusCode), `responseTime` in ms, and for a 5xx `err`; at info, warn
+ * for a 4xx, error for a 5xx — through nestjs-pino's root logger and its serializers and
+ * redaction (the error itself is logged where it is handled). The line is built only when its
+ * level is enabled: pino-http's middleware serialized every request into a child logger first,
+ * even under LOG_LEVEL=warn where a 200 is never logged.
  */
 function logAnswered(request: FastifyRequest, reply: FastifyReply, done: () => void): void {
   const status = reply.statusCode;
   const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
   const logger = PinoLogger.root;
   if (logger.isLevelEnabled(level)) {
-    logger[level](
-      { req: request.raw, res: reply.raw, responseTime: Math.round(reply.elapsedTime) },
-      status >= 500 ? 'request errored' : 'request completed',
-    );
+    // A CORS preflight is answered before the onRequest hooks: its id is set here.
+    request.raw.id ??= request.id;
+    const line = { req: request.raw, res: reply.raw, responseTime: Math.round(reply.elapsedTime) };
+    if (status >= 500) {
+      logger.error(
+        { ...line, err: new Error(`failed with status code ${status}`) },
+        'request errored',
+      );
+    } else {
+      logger[level](line, 'request completed');
+    }
   }
   done();
 }
@@ -122,6 +133,7 @@ function logAnswered(request: FastifyRequest, reply: FastifyReply, done: () => v
 function logAborted(request: FastifyRequest, done: () => void): void {
   const logger = PinoLogger.root;
   if (logger.isLevelEnabled('info')) {
+    request.raw.id ??= request.id;
     logger.info({ req: request.raw }, 'request aborted');
   }
   done();

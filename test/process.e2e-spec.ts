@@ -1,6 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { AddressInfo, createServer } from 'node:net';
+import { AddressInfo, connect as tcpConnect, createServer } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import request from 'supertest';
@@ -132,6 +132,26 @@ describe('The process (e2e)', () => {
         .expect(200);
       // Answered by the router itself, before any route.
       await request(url).get('/api/v1/%E0%A4%A').set('X-Request-Id', 'req-log-test-2').expect(400);
+      // A CORS preflight, answered before the application's own hooks.
+      await request(url)
+        .options('/api/v1/login')
+        .set('Origin', 'http://app.example')
+        .set('Access-Control-Request-Method', 'POST')
+        .set('X-Request-Id', 'req-log-test-3')
+        .expect(204);
+      // A client that goes away before its body is complete.
+      await new Promise<void>((done) => {
+        const tcp = tcpConnect(port, '127.0.0.1', () => {
+          tcp.write(
+            'POST /api/v1/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n' +
+              'Content-Length: 100\r\nX-Request-Id: req-log-test-4\r\n\r\n{"email":',
+          );
+          setTimeout(() => {
+            tcp.destroy();
+            done();
+          }, 300);
+        });
+      });
       await new Promise((r) => setTimeout(r, 200));
       const lines = proc
         .stdout()
@@ -151,6 +171,16 @@ describe('The process (e2e)', () => {
       expect(
         lines.find((l) => (l.req as { id?: string } | undefined)?.id === 'req-log-test-2'),
       ).toMatchObject({ level: 40, res: { statusCode: 400 }, responseTime: expect.any(Number) });
+      expect(
+        lines.find((l) => (l.req as { id?: string } | undefined)?.id === 'req-log-test-3'),
+      ).toMatchObject({ level: 30, req: { method: 'OPTIONS' }, res: { statusCode: 204 } });
+      expect(
+        lines.find((l) => (l.req as { id?: string } | undefined)?.id === 'req-log-test-4'),
+      ).toMatchObject({
+        level: 30,
+        req: { method: 'POST', url: '/api/v1/login', remoteAddress: expect.any(String) },
+        msg: 'request aborted',
+      });
       expect(proc.stdout()).not.toContain(password);
       expect(proc.stdout()).not.toContain(token);
       expect(proc.stdout()).not.toMatch(/\$2[aby]\$/);

@@ -67,18 +67,23 @@ describe('ConfiguredIoAdapter.bindMessageHandlers', () => {
     expect(manual).not.toHaveBeenCalled();
   });
 
-  it('logs a handler that fails instead of leaving its rejection unhandled', async () => {
+  it('logs a handler that rejects or throws, never leaving it unhandled', async () => {
     const logged = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
     const unhandled = jest.fn();
     process.on('unhandledRejection', unhandled);
     try {
       bind(() => Promise.reject(new Error('boom'))).send('m', {}, jest.fn());
+      bind(() => {
+        throw new Error('thrown');
+      }).send('m', {}, jest.fn());
       await settle();
       await settle();
-      expect(logged).toHaveBeenCalledWith(
-        { err: expect.objectContaining({ message: 'boom' }) },
-        'handler of m failed',
-      );
+      for (const message of ['boom', 'thrown']) {
+        expect(logged).toHaveBeenCalledWith(
+          { err: expect.objectContaining({ message }) },
+          'handler of m failed',
+        );
+      }
       expect(unhandled).not.toHaveBeenCalled();
     } finally {
       process.off('unhandledRejection', unhandled);

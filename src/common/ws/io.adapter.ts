@@ -89,7 +89,8 @@ export class ConfiguredIoAdapter extends IoAdapter {
           if (event) socket.emit(event, payload);
           else if (!isAckHandledManually && typeof ack === 'function') ack(response);
         };
-        Promise.resolve(callback(data, ack) as unknown)
+        // A handler that throws at once is caught and logged like one that rejects.
+        new Promise<unknown>((resolve) => resolve(callback(data, ack)))
           .then(async (result) => {
             if (isObservable(result)) result.subscribe({ next: answer, error: fail });
             else answer(await result);
