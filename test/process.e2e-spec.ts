@@ -5,6 +5,7 @@ import { networkInterfaces, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
+import { buildDataSourceOptions } from '../src/database/data-source-options';
 import { connect, waitForEvent } from './support/sockets';
 import { freshDatabase } from './support/test-app';
 
@@ -158,25 +159,26 @@ describe('The process (e2e)', () => {
         .trim()
         .split('\n')
         .map((l) => JSON.parse(l) as Record<string, unknown>);
-      const logged = lines.find(
-        (l) => (l.req as { id?: string } | undefined)?.id === 'req-log-test-1',
-      );
-      expect(logged).toMatchObject({
+      const lineOf = (id: string) =>
+        lines.find((l) => (l.req as { id?: string } | undefined)?.id === id);
+      expect(lineOf('req-log-test-1')).toMatchObject({
         level: 30,
         req: { method: 'POST', url: '/api/v1/register' },
         res: { statusCode: 200 },
         responseTime: expect.any(Number),
         msg: 'request completed',
       });
-      expect(
-        lines.find((l) => (l.req as { id?: string } | undefined)?.id === 'req-log-test-2'),
-      ).toMatchObject({ level: 40, res: { statusCode: 400 }, responseTime: expect.any(Number) });
-      expect(
-        lines.find((l) => (l.req as { id?: string } | undefined)?.id === 'req-log-test-3'),
-      ).toMatchObject({ level: 30, req: { method: 'OPTIONS' }, res: { statusCode: 204 } });
-      expect(
-        lines.find((l) => (l.req as { id?: string } | undefined)?.id === 'req-log-test-4'),
-      ).toMatchObject({
+      expect(lineOf('req-log-test-2')).toMatchObject({
+        level: 40,
+        res: { statusCode: 400 },
+        responseTime: expect.any(Number),
+      });
+      expect(lineOf('req-log-test-3')).toMatchObject({
+        level: 30,
+        req: { method: 'OPTIONS' },
+        res: { statusCode: 204 },
+      });
+      expect(lineOf('req-log-test-4')).toMatchObject({
         level: 30,
         req: { method: 'POST', url: '/api/v1/login', remoteAddress: expect.any(String) },
         msg: 'request aborted',
@@ -258,11 +260,7 @@ describe('The process (e2e)', () => {
     expect(await proc.exited).toBe(0);
     // Their disconnects were recorded before the database closed.
     expect(proc.stdout()).not.toContain('could not record');
-    const db = await new DataSource(
-      database.url.startsWith('sqlite:')
-        ? { type: 'better-sqlite3', database: database.url.slice('sqlite:'.length) }
-        : { type: 'mysql', url: database.url },
-    ).initialize();
+    const db = await new DataSource(buildDataSourceOptions(database.url)).initialize();
     try {
       const rows = await db.query<{ username: string; last_seen_at: string | null }[]>(
         'SELECT username, last_seen_at FROM users ORDER BY username',
