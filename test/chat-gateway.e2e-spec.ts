@@ -1,4 +1,5 @@
 import { Message } from '../src/chat/message.entity';
+import * as coalesceWrites from '../src/common/ws/coalesce-writes';
 import { User } from '../src/users/user.entity';
 import { createTestApp, onMysql, TestApp } from './support/test-app';
 import { bearer, registerUser, TestUser } from './support/users';
@@ -187,6 +188,72 @@ describe('Socket gateway (e2e)', () => {
       await settle();
       expect(rj.of('message:new')).toHaveLength(1);
       expect(rj.of('group:deleted')).toEqual([]);
+      expect(rx.events).toEqual([]);
+    });
+    it('delivers a group fan-out coalesced on a busy event loop: every message once, in order, to members only', async () => {
+      const [owner, m1, m2, outsider] = [
+        await registerUser(t.http),
+        await registerUser(t.http),
+        await registerUser(t.http),
+        await registerUser(t.http),
+      ];
+      const g = (await post(owner, '/group', { name: 'busy', description: '' }).expect(200)).body
+        .data.group_id;
+      await post(owner, `/group/${g}/members`, { user_ids: [m1.user_id, m2.user_id] }).expect(200);
+      const [so, s1, s2, sx] = [
+        await open(owner),
+        await open(m1),
+        await open(m2),
+        await open(outsider),
+      ];
+      const [ro, r1, r2, rx] = [so, s1, s2, sx].map((s) => new Recorder(s, ['message:new']));
+
+      // The server runs in this process: keep its event loop more than half busy, so that a
+      // group's fan-out takes the deferred, corked path of coalesce-writes.ts.
+      const coalesced = coalesceWrites.coalescing;
+      const busyAtFanOut: boolean[] = [];
+      const spy = jest.spyOn(coalesceWrites, 'coalescing').mockImplementation((send) => {
+        busyAtFanOut.push(coalesceWrites.loopBusy());
+        return coalesced(send);
+      });
+      const hog = setInterval(() => {
+        const end = Date.now() + 80;
+        while (Date.now() < end);
+      }, 100);
+      const senders: string[] = [];
+      try {
+        const deadline = Date.now() + 3000;
+        while (!coalesceWrites.loopBusy() && Date.now() < deadline) await settle(20);
+        const send = async (from: TestUser, content: string, to: object = { group_id: g }) => {
+          await post(from, '/chat/message', { type: 'text', content, ...to }).expect(200);
+          senders.push(from.user_id);
+        };
+        await send(owner, 'g0');
+        await send(owner, 'g1');
+        // A private message goes out at once, but after what m1's connection already waits for.
+        await send(owner, 'p', { receiver_id: m1.user_id });
+        const ack = await emitAck(s2, 'message:send', { type: 'text', content: 'g2', group_id: g });
+        expect(ack.code).toBe(200);
+        senders.push(m2.user_id);
+        await send(owner, 'g3');
+      } finally {
+        clearInterval(hog);
+        spy.mockRestore();
+      }
+      // Every group message took the coalesced path, on a loop seen as busy.
+      expect(busyAtFanOut).toEqual([true, true, true, true]);
+
+      const contents = (r: Recorder) => r.of('message:new').map((m) => m.content);
+      await r1.waitFor((r) => r.of('message:new').length >= 5);
+      await r2.waitFor((r) => r.of('message:new').length >= 3);
+      await ro.waitFor((r) => r.of('message:new').length >= 5);
+      await settle();
+      // m1 and the owner's device get all of it, in send order, once (the owner sent over HTTP);
+      // m2 not what its own socket sent; the outsider nothing.
+      expect(contents(r1)).toEqual(['g0', 'g1', 'p', 'g2', 'g3']);
+      expect(r1.of('message:new').map((m) => m.sender_id)).toEqual(senders);
+      expect(contents(ro)).toEqual(['g0', 'g1', 'p', 'g2', 'g3']);
+      expect(contents(r2)).toEqual(['g0', 'g1', 'g3']);
       expect(rx.events).toEqual([]);
     });
   });
