@@ -51,6 +51,15 @@ describe('Auth (e2e)', () => {
       expect(JSON.stringify(res.body)).not.toMatch(/password|\$2[aby]\$/);
     });
 
+    it('counts username characters, not UTF-16 units: 32 with rare ideographs is allowed', async () => {
+      const username = `${'𠀀'.repeat(23)}${uniqueName('').slice(0, 9)}`; // 32 characters, 55 units
+      const res = await t.http
+        .post('/api/v1/register')
+        .send({ username, email: `${uniqueName()}@example.com`, password: 'password-123' })
+        .expect(200);
+      expect(res.body.data.username).toBe(username);
+    });
+
     it('answers phone: null when no phone is given', async () => {
       const res = await t.http
         .post('/api/v1/register')
@@ -137,6 +146,11 @@ describe('Auth (e2e)', () => {
       [
         'long username',
         { username: 'a'.repeat(33), email: 'a@example.com', password: 'password-123' },
+        /username/,
+      ],
+      [
+        'one-character username of two UTF-16 units',
+        { username: '𠀀', email: 'a@example.com', password: 'password-123' },
         /username/,
       ],
       [

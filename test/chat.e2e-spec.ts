@@ -190,11 +190,16 @@ describe('Chat over HTTP and sockets (e2e)', () => {
       ],
       ['an unknown type', { type: 'video', content: 'x', receiver_id: MISSING }, /type/],
       ['empty text', { type: 'text', content: '', receiver_id: MISSING }, /content/],
-      ['blank text', { type: 'text', content: '   ', receiver_id: MISSING }, /content/],
+      ['blank text', { type: 'text', content: '   ', receiver_id: MISSING }, /not only blanks/],
       [
         '5001 characters',
         { type: 'text', content: 'x'.repeat(5001), receiver_id: MISSING },
-        /content/,
+        /content must be 1 to 5000 characters/,
+      ],
+      [
+        '5001 emoji (two UTF-16 units each)',
+        { type: 'text', content: '😀'.repeat(5001), receiver_id: MISSING },
+        /content must be 1 to 5000 characters/,
       ],
       [
         'an image that is not a URL',
@@ -236,6 +241,14 @@ describe('Chat over HTTP and sockets (e2e)', () => {
       await as(a)
         .post('/chat/message', { type: 'text', content: '字'.repeat(5000), receiver_id: b.user_id })
         .expect(200);
+      // Characters, not UTF-16 units: 5000 emoji are 5000 characters, stored and read back whole.
+      const emoji = '😀'.repeat(4999) + '👍';
+      const sent = await as(a)
+        .post('/chat/message', { type: 'text', content: emoji, receiver_id: b.user_id })
+        .expect(200);
+      expect(sent.body.data.content).toBe(emoji);
+      const page = await as(b).get(`/chat/messages?receiver_id=${a.user_id}&limit=1`).expect(200);
+      expect(page.body.data.messages[0].content).toBe(emoji);
       expect(
         (
           await as(a)

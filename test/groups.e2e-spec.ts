@@ -99,6 +99,15 @@ describe('Groups (e2e)', () => {
       ]);
     });
 
+    it('counts characters, not UTF-16 units: a name of 64 emoji and 500 in the description', async () => {
+      const [owner] = await users(1);
+      const body = { name: '🏔'.repeat(64), description: '🗻'.repeat(500) };
+      const res = await api(owner).post('/group', body).expect(200);
+      expect(res.body.data).toMatchObject(body);
+      const read = await api(owner).get(`/group/${res.body.data.group_id}`).expect(200);
+      expect(read.body.data).toMatchObject(body);
+    });
+
     it('answers avatar: null when none is given', async () => {
       const [owner] = await users(1);
       const res = await api(owner).post('/group', { name: 'x', description: 'y' }).expect(200);
@@ -109,6 +118,8 @@ describe('Groups (e2e)', () => {
       ['no name', { description: 'd' }],
       ['a blank name', { name: '   ', description: 'd' }],
       ['a 65-character name', { name: 'n'.repeat(65), description: 'd' }],
+      ['a name of 65 emoji', { name: '🏔'.repeat(65), description: 'd' }],
+      ['a 501-character description', { name: 'n', description: '🏔'.repeat(501) }],
       ['no description', { name: 'n' }],
       ['a bad avatar', { name: 'n', description: 'd', avatar: 'ftp://x/y.png' }],
       ['an unknown field', { name: 'n', description: 'd', owner_id: MISSING }],

@@ -12,6 +12,7 @@ import {
   IsOptional,
   IsString,
   IsUUID,
+  length,
   Length,
   Matches,
   Max,
@@ -44,12 +45,15 @@ class ContentForType implements ValidatorConstraintInterface {
   validate(content: unknown, args: ValidationArguments): boolean {
     const type = (args.object as { type?: unknown }).type;
     if (typeof content !== 'string') return false;
-    if (type === 'text') return content.length <= 5000 && content.trim().length > 0;
+    // Characters as @Length counts them (an emoji is one); UTF-16 units bound them from above.
+    if (type === 'text') {
+      return content.trim().length > 0 && (content.length <= 5000 || length(content, 1, 5000));
+    }
     return content.length <= 2048 && isMediaUrl(content);
   }
   defaultMessage(args: ValidationArguments): string {
     return (args.object as { type?: unknown }).type === 'text'
-      ? 'content must be 1 to 5000 characters for a text message'
+      ? 'content must be 1 to 5000 characters, not only blanks, for a text message'
       : 'content must be an http(s) URL or an upload path for an image or file message';
   }
 }
