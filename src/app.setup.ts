@@ -180,15 +180,35 @@ export async function configureApp(app: NestFastifyApplication): Promise<void> {
 
 /**
  * JSON is the API's only body type (uploads are multipart, read by their route). An empty JSON
- * body is `{}`, as clients send it for `POST /logout`; any other type is refused with 400.
+ * body is `{}`, as clients send it for `POST /logout`; any other type is refused with 400. So is
+ * a `__proto__` or `constructor.prototype` key (prototype poisoning), saying so: Fastify's
+ * parser would call such a body invalid JSON.
  */
 function acceptJsonBodiesOnly(fastify: FastifyInstance): void {
   const parseJson = fastify.getDefaultJsonParser('error', 'error');
   fastify.removeAllContentTypeParsers();
-  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    if (body === '') done(null, {});
-    else void parseJson(request, body as string, done);
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, text, done) => {
+    if (text === '') return done(null, {});
+    void parseJson(request, text as string, (err, body) => {
+      if (err && isJson(text as string)) {
+        done(
+          AppException.badRequest('body must not contain "__proto__" or "constructor.prototype"'),
+          undefined,
+        );
+      } else {
+        done(err, body);
+      }
+    });
   });
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export function setupSwagger(app: INestApplication): void {

@@ -45,6 +45,26 @@ describe('HTTP conventions (e2e)', () => {
     expect(res.body).toEqual({ code: 400, message: '请求参数错误', error: expect.any(String) });
   });
 
+  it.each([
+    ['__proto__', '{"email":"a@example.com","password":"password-123","__proto__":{"admin":true}}'],
+    [
+      'constructor.prototype',
+      '{"email":"a@example.com","password":"password-123","constructor":{"prototype":{"admin":true}}}',
+    ],
+  ])('refuses a body with %s (prototype poisoning) with 400 saying so', async (_name, text) => {
+    const res = await t.http
+      .post('/api/v1/login')
+      .set('Content-Type', 'application/json')
+      .send(text)
+      .expect(400);
+    expect(res.body).toEqual({
+      code: 400,
+      message: '请求参数错误',
+      error: 'body must not contain "__proto__" or "constructor.prototype"',
+    });
+    expect(({} as { admin?: unknown }).admin).toBeUndefined();
+  });
+
   it('answers a body over the configured limit with 413', async () => {
     const res = await t.http
       .post('/api/v1/register')
