@@ -22,12 +22,11 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
     super();
   }
 
+  /** `@Public()` per controller class and handler: metadata is fixed once the app is built. */
+  private readonly publicRoutes = new WeakMap<object, WeakMap<object, boolean>>();
+
   override canActivate(context: ExecutionContext) {
-    const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
-    if (isPublic || context.getType() !== 'http') return true;
+    if (this.isPublic(context) || context.getType() !== 'http') return true;
     const req = context.switchToHttp().getRequest<FastifyRequest & { user?: AuthUser }>();
     const token = bearerToken(req);
     const known = token ? this.auth.knownToken(token) : undefined;
@@ -36,6 +35,18 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
       return true;
     }
     return super.canActivate(context);
+  }
+
+  private isPublic(context: ExecutionContext): boolean {
+    const [handler, controller] = [context.getHandler(), context.getClass()];
+    let routes = this.publicRoutes.get(controller);
+    if (!routes) this.publicRoutes.set(controller, (routes = new WeakMap()));
+    let isPublic = routes.get(handler);
+    if (isPublic === undefined) {
+      isPublic = !!this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, [handler, controller]);
+      routes.set(handler, isPublic);
+    }
+    return isPublic;
   }
 
   override handleRequest<TUser>(err: unknown, user: TUser, info: unknown): TUser {
