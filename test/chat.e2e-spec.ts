@@ -726,6 +726,26 @@ describe('Chat over HTTP and sockets (e2e)', () => {
       }
       expect(await syncAll(me, 3)).toEqual(sent);
     });
+
+    it('merges several conversations larger than a page with small ones, in id order', async () => {
+      // With limit 2, p1's, p2's and p3's conversations (4 messages each) are read on their
+      // own; on MySQL/MariaDB that is more parts than are read in parallel, so their ids are
+      // merged in one statement, with the small ones' (p4: 1, the group: 2) shared scan. With
+      // limit 4 all of them are small and share the one scan.
+      const [me, p1, p2, p3, p4, owner] = await Promise.all(
+        [0, 1, 2, 3, 4, 5].map(() => registerUser(t.http)),
+      );
+      const g = await groupWith(owner, [me]);
+      const order = [p1, p2, owner, p3, p1, p4, p2, p3, p3, owner, p1, p2, p1, p3, p2];
+      const sent: string[] = [];
+      for (const [i, from] of order.entries()) {
+        const target = from === owner ? { group_id: g } : { receiver_id: me.user_id };
+        sent.push((await send(from, { type: 'text', content: `m${i}`, ...target })).message_id);
+      }
+      expect(await syncAll(me, 2)).toEqual(sent);
+      expect(await syncAll(me, 4)).toEqual(sent);
+    });
+
     it('finds a conversation whose newest ids run ahead of its updated_at', async () => {
       // updated_at is when the batch began: its ids may be taken later (after a lock wait) or
       // above those of an instance whose clock is ahead. Sync looks conversations up by

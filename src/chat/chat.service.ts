@@ -464,13 +464,24 @@ export class ChatService {
         large.push(c.conversation_key);
       }
     }
-    const range = (keys: string[]) =>
-      `(SELECT id FROM messages FORCE INDEX (IDX_messages_conversation) WHERE conversation_key ${keys.length === 1 ? '= ?' : `IN (${keys.map(() => '?').join(', ')})`} AND id > ? AND id < ? ORDER BY id LIMIT ?)`;
+    const range = (columns: string, keys: string[]) =>
+      `SELECT ${columns} FROM messages FORCE INDEX (IDX_messages_conversation) WHERE conversation_key ${keys.length === 1 ? '= ?' : `IN (${keys.map(() => '?').join(', ')})`} AND id > ? AND id < ? ORDER BY id LIMIT ?`;
     const parts = [...(small.length ? [small] : []), ...large.map((key) => [key])];
-    // The merged ids, then their rows, in one statement.
+    const params = (keys: string[]) => [...keys, after, horizon, take];
+    if (parts.length <= SYNC_PARALLEL_PARTS) {
+      // Few parts (the usual case: one busy conversation and the quiet ones): each reads its
+      // rows straight from the index on a connection of its own, at the same time, and the
+      // sorted pages are merged here. That reads at most SYNC_PARALLEL_PARTS × take rows, and
+      // spares MariaDB a derived table, its sort and a join: about half the page's time.
+      const pages = await Promise.all(
+        parts.map((keys) => this.messageRows(range('*', keys), params(keys))),
+      );
+      return mergeById(pages, take);
+    }
+    // Many busy conversations: the merged ids, then only the page's rows, in one statement.
     return this.messageRows(
-      `SELECT m.* FROM messages m JOIN (${parts.map(range).join(' UNION ALL ')} ORDER BY id LIMIT ?) page ON page.id = m.id ORDER BY m.id`,
-      [...parts.flatMap((keys) => [...keys, after, horizon, take]), take],
+      `SELECT m.* FROM messages m JOIN (${parts.map((keys) => `(${range('id', keys)})`).join(' UNION ALL ')} ORDER BY id LIMIT ?) page ON page.id = m.id ORDER BY m.id`,
+      [...parts.flatMap(params), take],
     );
   }
 
@@ -503,6 +514,27 @@ export class ChatService {
 const SYNC_SETTLE_MS = 1000;
 /** Sync: at most this many index entries are read by the scan shared by small conversations. */
 const SYNC_SHARED_SCAN_ROWS = 20_000;
+
+/** Up to this many parts, a sync page's parts are read in parallel and merged in the process. */
+const SYNC_PARALLEL_PARTS = 2;
+
+/** The first `take` rows of pages each sorted by id, in id order. */
+function mergeById<T extends { id: string }>(pages: T[][], take: number): T[] {
+  if (pages.length === 1) return pages[0].slice(0, take);
+  const out: T[] = [];
+  const at = pages.map(() => 0);
+  while (out.length < take) {
+    let best = -1;
+    for (let p = 0; p < pages.length; p += 1) {
+      const row = pages[p][at[p]];
+      if (row && (best < 0 || row.id < pages[best][at[best]].id)) best = p;
+    }
+    if (best < 0) break;
+    out.push(pages[best][at[best]]);
+    at[best] += 1;
+  }
+  return out;
+}
 /**
  * A conversation's `updated_at` is when the writer began its newest batch; that batch's ids
  * can run ahead of it by a little (taken again after a slow lock, or above an id from an
