@@ -434,11 +434,14 @@ export class ChatService {
 
   /**
    * The first `take` messages with after < id < horizon of the given conversations, oldest
-   * first. On MySQL/MariaDB the ids come from the (conversation_key, id) index, merged, and only
-   * the page's rows are read, so the cost follows the page and the conversations, never the table:
+   * first. On MySQL/MariaDB they come from the (conversation_key, id) index in parts, merged,
+   * so the cost follows the page and the conversations, never the table:
    * - small conversations (their whole history fits in a page) share one IN-list range scan,
-   *   which reads at most their message counts: one subquery instead of one each;
-   * - each larger one reads its own range, at most `take` ids.
+   *   which reads at most their message counts: one part instead of one each;
+   * - each larger one reads its own range, at most `take` entries.
+   * Up to SYNC_PARALLEL_PARTS parts read their rows at once and are merged here (at most
+   * SYNC_PARALLEL_PARTS × `take` rows); more parts merge their ids in one statement that then
+   * reads only the page's rows.
    */
   private async syncPage(
     active: ActiveConversation[],
@@ -535,6 +538,7 @@ function mergeById<T extends { id: string }>(pages: T[][], take: number): T[] {
   }
   return out;
 }
+
 /**
  * A conversation's `updated_at` is when the writer began its newest batch; that batch's ids
  * can run ahead of it by a little (taken again after a slow lock, or above an id from an
