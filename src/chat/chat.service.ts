@@ -521,22 +521,16 @@ const SYNC_SHARED_SCAN_ROWS = 20_000;
 /** Up to this many parts, a sync page's parts are read in parallel and merged in the process. */
 const SYNC_PARALLEL_PARTS = 2;
 
-/** The first `take` rows of pages each sorted by id, in id order. */
+/**
+ * The first `take` rows of a sync page's parts, in id order. A message belongs to one
+ * conversation, so no id is in two parts; at most SYNC_PARALLEL_PARTS × take rows are sorted.
+ */
 function mergeById<T extends { id: string }>(pages: T[][], take: number): T[] {
   if (pages.length === 1) return pages[0].slice(0, take);
-  const out: T[] = [];
-  const at = pages.map(() => 0);
-  while (out.length < take) {
-    let best = -1;
-    for (let p = 0; p < pages.length; p += 1) {
-      const row = pages[p][at[p]];
-      if (row && (best < 0 || row.id < pages[best][at[best]].id)) best = p;
-    }
-    if (best < 0) break;
-    out.push(pages[best][at[best]]);
-    at[best] += 1;
-  }
-  return out;
+  return pages
+    .flat()
+    .sort((a, b) => (a.id < b.id ? -1 : 1))
+    .slice(0, take);
 }
 
 /**
