@@ -8,7 +8,8 @@
  *                    [--pid <server pid> (else found from the port)]
  *                    [--messages 1000000 (history: size of the big conversation)]
  *                    [--db mysql://root@127.0.0.1:3306/chat (history: the service's database,
- *                      seeded directly; default $DATABASE_URL)]
+ *                      seeded directly; dm, dm-socket, group: the database server whose CPU
+ *                      per message is reported too; default $DATABASE_URL)]
  *                    [--requests 200 (history: measured requests per query kind)]
  *                    [--budget 60 (history: at most this many seconds per query kind)]
  *                    [--sockets 5000 (idle: connections to hold open)]
@@ -190,9 +191,16 @@ function cpuMs(pid: number | undefined): number | null {
   }
 }
 
+/** The MySQL/MariaDB server's pid, when --db names one (its CPU is part of each message's cost). */
+function databasePid(db: string | undefined): number | undefined {
+  return db && /^(mysql|mariadb):/.test(db)
+    ? pidOfPort(db.replace(/^mariadb:/, 'mysql:'))
+    : undefined;
+}
+
 function pidOfPort(url: string): number | undefined {
   try {
-    const port = new URL(url).port || '80';
+    const port = new URL(url).port || (url.startsWith('mysql:') ? '3306' : '80');
     const out = execFileSync('ss', ['-ltnpH', `sport = :${port}`], { encoding: 'utf8' });
     const match = /pid=(\d+)/.exec(out);
     return match ? Number(match[1]) : undefined;
@@ -367,13 +375,16 @@ async function run(opts: Options): Promise<void> {
   await sleep(opts.warmup * 1000);
   const firstMeasured = seq + 1;
   tracker.measuring = true;
+  const dbPid = databasePid(opts.db);
   const cpuBefore = cpuMs(pid);
+  const dbBefore = cpuMs(dbPid);
   const clientBefore = process.cpuUsage();
   const t0 = performance.now();
   await sleep(opts.duration * 1000);
   tracker.measuring = false;
   const elapsed = (performance.now() - t0) / 1000;
   const cpuAfter = cpuMs(pid);
+  const dbAfter = cpuMs(dbPid);
   const client = process.cpuUsage(clientBefore);
   const lastMeasured = seq;
   stop = true;
@@ -405,6 +416,10 @@ async function run(opts: Options): Promise<void> {
         : null,
     client_cpu_ms_per_message:
       measuredSends > 0 ? +((client.user + client.system) / 1000 / measuredSends).toFixed(3) : null,
+    db_cpu_ms_per_message:
+      dbBefore !== null && dbAfter !== null && measuredSends > 0
+        ? +((dbAfter - dbBefore) / measuredSends).toFixed(3)
+        : null,
     fan_out: fanOut,
   };
   for (const s of sockets) s.disconnect();
