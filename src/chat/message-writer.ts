@@ -25,6 +25,12 @@ const MAX_BATCH_ROWS = 64;
 /** While this many batches are being committed, new messages wait and join the next one. */
 const MAX_BATCHES_IN_FLIGHT = 3;
 /**
+ * New messages wait for the batch being committed and join the next one, unless that batch has
+ * been committing this long (a lock wait, say) or a full batch is waiting: then a batch of
+ * theirs goes beside it.
+ */
+const SLOW_BATCH_MS = 20;
+/**
  * Ids handed out before the row locks are kept only if the locks came within this long (by
  * the database server's clock): a message must commit soon after its id's time, or a sync
  * reader that has moved past that time on other conversations' messages would miss it.
@@ -52,8 +58,9 @@ interface Job {
 /**
  * Group commit for messages. Sends that arrive together are written in one transaction with
  * one multi-row INSERT: a lone message is written at once (on the next turn of the event loop);
- * under load, messages arriving while earlier batches commit are coalesced into the next batch
- * (up to MAX_BATCH_ROWS). Each caller's promise settles only after its row is committed.
+ * under load, messages arriving while a batch commits wait for it and are coalesced into the
+ * next batch (up to MAX_BATCH_ROWS), which goes beside it only if it is slow (SLOW_BATCH_MS;
+ * at most MAX_BATCHES_IN_FLIGHT batches commit at once). Each caller's promise settles only after its row is committed.
  *
  * Ordering: each batch locks the conversation rows it writes to (in key order, so batches
  * cannot deadlock each other) and commits only ids greater than their newest ones, handed out
@@ -77,6 +84,9 @@ export class MessageWriter implements OnApplicationShutdown {
   private queue: Job[] = [];
   private inFlight = 0;
   private scheduled = false;
+  /** performance.now() when the newest batch in flight started. */
+  private newestStartedAt = 0;
+  private slowTimer: NodeJS.Timeout | undefined;
   /**
    * MySQL/MariaDB only: the writer's own connections, the only ones with multiple statements
    * per query enabled (every statement sent on them is built here, values as placeholders).
@@ -106,22 +116,57 @@ export class MessageWriter implements OnApplicationShutdown {
     });
   }
 
+  /**
+   * Starts the next batch (on the next turn of the event loop, so that sends of the same turn
+   * share it) when one may start, else makes sure it is looked at again once the batch in
+   * flight counts as slow.
+   */
   private schedule(): void {
-    if (this.scheduled || this.queue.length === 0 || this.inFlight >= MAX_BATCHES_IN_FLIGHT) {
+    if (this.scheduled || this.queue.length === 0) return;
+    const wait = this.waitBeforeNextBatch();
+    if (wait === Infinity) return;
+    if (wait > 0) {
+      this.slowTimer ??= setTimeout(() => {
+        this.slowTimer = undefined;
+        this.schedule();
+      }, Math.ceil(wait));
       return;
     }
+    clearTimeout(this.slowTimer);
+    this.slowTimer = undefined;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      while (this.queue.length > 0 && this.inFlight < MAX_BATCHES_IN_FLIGHT) {
+      while (this.queue.length > 0 && this.waitBeforeNextBatch() === 0) {
         const batch = this.queue.splice(0, MAX_BATCH_ROWS);
         this.inFlight += 1;
+        this.newestStartedAt = performance.now();
         void this.commit(batch).finally(() => {
           this.inFlight -= 1;
           this.schedule();
         });
       }
+      this.schedule();
     });
+  }
+
+  /**
+   * How long the queued messages should still wait before a batch of theirs starts (a batch
+   * finishing calls schedule() again): not at all when nothing is being committed or a full
+   * batch is waiting; Infinity while MAX_BATCHES_IN_FLIGHT batches are; else until the newest
+   * batch in flight has taken SLOW_BATCH_MS.
+   *
+   * Waiting for the batch in flight, rather than committing beside it, makes batches larger
+   * and fewer, which saves CPU in the service and in the database (at 3,000–4,000 messages/s
+   * on 2 cores: 15 rows a batch instead of 6–7, a third more messages/s). A message waits at
+   * most one commit for it; SLOW_BATCH_MS keeps a batch stuck on a lock from holding up
+   * everything behind it.
+   */
+  private waitBeforeNextBatch(): number {
+    if (this.inFlight === 0) return 0;
+    if (this.inFlight >= MAX_BATCHES_IN_FLIGHT) return Infinity;
+    if (this.queue.length >= MAX_BATCH_ROWS) return 0;
+    return Math.max(0, this.newestStartedAt + SLOW_BATCH_MS - performance.now());
   }
 
   private async commit(batch: Job[]): Promise<void> {
