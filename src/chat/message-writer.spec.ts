@@ -69,6 +69,7 @@ describe('MessageWriter batch scheduling', () => {
     expect(settled).toBe(false); // each sender is answered only once its own batch commits
     batches[1].finish();
     await expect(Promise.all(later)).resolves.toMatchObject([{ content: 'm1' }, { content: 'm2' }]);
+    expect(jest.getTimerCount()).toBe(0); // nothing left armed once the queue is empty
   });
 
   it('starts a batch beside one that has taken SLOW_BATCH_MS (20 ms)', async () => {
@@ -83,6 +84,36 @@ describe('MessageWriter batch scheduling', () => {
     await expect(second).resolves.toMatchObject({ content: 'm1' });
   });
 
+  it('counts from the newest batch still in flight, not from the last one started', async () => {
+    void send('m0'); // stuck on a lock, say
+    await advance(0);
+    void send('m1');
+    await advance(20);
+    expect(contents()).toEqual([['m0'], ['m1']]); // beside the slow one
+    void send('m2');
+    await advance(1);
+    expect(batches).toHaveLength(2); // m2 waits for m1's batch, which is not slow
+    batches[1].finish();
+    await advance(0);
+    // Only the slow batch is left in flight: m2 need not wait for 20 ms after m1's start.
+    expect(contents()).toEqual([['m0'], ['m1'], ['m2']]);
+  });
+
+  it('counts from an older batch again once a newer one beside it has finished', async () => {
+    void send('m0');
+    await advance(5);
+    for (let i = 1; i <= 64; i += 1) void send(`m${i}`); // a full batch goes beside at once
+    await advance(1);
+    void send('m65'); // waits for the newer batch, which is not slow
+    await advance(2);
+    expect(contents().map((c) => c.length)).toEqual([1, 64]);
+    batches[1].finish(); // 8 ms: now m0's batch is the newest in flight, slow at 20 ms
+    await advance(11);
+    expect(batches).toHaveLength(2);
+    await advance(1);
+    expect(contents()).toEqual([['m0'], batches[1].contents, ['m65']]);
+  });
+
   it('starts a full batch (64 rows) beside the one in flight at once', async () => {
     void send('m0');
     await advance(0);
@@ -94,6 +125,15 @@ describe('MessageWriter batch scheduling', () => {
     expect(batches).toHaveLength(2);
     await advance(1);
     expect(contents().map((c) => c.length)).toEqual([1, 64, 1]);
+  });
+
+  it('commits at most 3 full batches at once, however many are waiting', async () => {
+    for (let i = 0; i < 300; i += 1) void send(`m${i}`);
+    await advance(1000);
+    expect(contents().map((c) => c.length)).toEqual([64, 64, 64]);
+    batches[0].finish();
+    await advance(0);
+    expect(contents().map((c) => c.length)).toEqual([64, 64, 64, 64]);
   });
 
   it('commits at most 3 batches at once, however slow they are', async () => {

@@ -60,7 +60,8 @@ interface Job {
  * one multi-row INSERT: a lone message is written at once (on the next turn of the event loop);
  * under load, messages arriving while a batch commits wait for it and are coalesced into the
  * next batch (up to MAX_BATCH_ROWS), which goes beside it only if it is slow (SLOW_BATCH_MS;
- * at most MAX_BATCHES_IN_FLIGHT batches commit at once). Each caller's promise settles only after its row is committed.
+ * at most MAX_BATCHES_IN_FLIGHT batches commit at once). Each caller's promise settles only
+ * after its row is committed.
  *
  * Ordering: each batch locks the conversation rows it writes to (in key order, so batches
  * cannot deadlock each other) and commits only ids greater than their newest ones, handed out
@@ -82,11 +83,15 @@ interface Job {
 @Injectable()
 export class MessageWriter implements OnApplicationShutdown {
   private queue: Job[] = [];
-  private inFlight = 0;
   private scheduled = false;
-  /** performance.now() when the newest batch in flight started. */
-  private newestStartedAt = 0;
+  /** performance.now() when each batch in flight started, oldest first. */
+  private readonly startedAt: number[] = [];
+  private get inFlight(): number {
+    return this.startedAt.length;
+  }
+  /** Looks at the queue again when the newest batch in flight turns slow (at slowTimerAt). */
   private slowTimer: NodeJS.Timeout | undefined;
+  private slowTimerAt = 0;
   /**
    * MySQL/MariaDB only: the writer's own connections, the only ones with multiple statements
    * per query enabled (every statement sent on them is built here, values as placeholders).
@@ -126,10 +131,16 @@ export class MessageWriter implements OnApplicationShutdown {
     const wait = this.waitBeforeNextBatch();
     if (wait === Infinity) return;
     if (wait > 0) {
-      this.slowTimer ??= setTimeout(() => {
-        this.slowTimer = undefined;
-        this.schedule();
-      }, Math.ceil(wait));
+      // Armed again only for an earlier time: a batch finishing can leave an older one newest.
+      const at = performance.now() + wait;
+      if (this.slowTimer === undefined || at < this.slowTimerAt) {
+        clearTimeout(this.slowTimer);
+        this.slowTimerAt = at;
+        this.slowTimer = setTimeout(() => {
+          this.slowTimer = undefined;
+          this.schedule();
+        }, Math.ceil(wait));
+      }
       return;
     }
     clearTimeout(this.slowTimer);
@@ -139,10 +150,10 @@ export class MessageWriter implements OnApplicationShutdown {
       this.scheduled = false;
       while (this.queue.length > 0 && this.waitBeforeNextBatch() === 0) {
         const batch = this.queue.splice(0, MAX_BATCH_ROWS);
-        this.inFlight += 1;
-        this.newestStartedAt = performance.now();
+        const started = performance.now();
+        this.startedAt.push(started);
         void this.commit(batch).finally(() => {
-          this.inFlight -= 1;
+          this.startedAt.splice(this.startedAt.indexOf(started), 1);
           this.schedule();
         });
       }
@@ -166,7 +177,11 @@ export class MessageWriter implements OnApplicationShutdown {
     if (this.inFlight === 0) return 0;
     if (this.inFlight >= MAX_BATCHES_IN_FLIGHT) return Infinity;
     if (this.queue.length >= MAX_BATCH_ROWS) return 0;
-    return Math.max(0, this.newestStartedAt + SLOW_BATCH_MS - performance.now());
+    const newest = this.startedAt[this.startedAt.length - 1];
+    const wait = newest + SLOW_BATCH_MS - performance.now();
+    // Under a millisecond counts as none: Node's timers run off a clock cut to milliseconds,
+    // so the timer set for it may fire that much early.
+    return wait < 1 ? 0 : wait;
   }
 
   private async commit(batch: Job[]): Promise<void> {
