@@ -168,10 +168,10 @@ export class MessageWriter implements OnApplicationShutdown {
    * batch in flight has taken SLOW_BATCH_MS.
    *
    * Waiting for the batch in flight, rather than committing beside it, makes batches larger
-   * and fewer, which saves CPU in the service and in the database (at 3,000–4,000 messages/s
-   * on 2 cores: 15 rows a batch instead of 6–7, a third more messages/s). A message waits at
-   * most one commit for it; SLOW_BATCH_MS keeps a batch stuck on a lock from holding up
-   * everything behind it.
+   * and fewer, which saves CPU in the service and in the database (in the `dm` bench on 2
+   * cores: 15 rows a batch instead of 6–7, and a fifth less of MariaDB's CPU per message). A
+   * message waits at most one commit for it; SLOW_BATCH_MS keeps a batch stuck on a lock from
+   * holding up everything behind it.
    */
   private waitBeforeNextBatch(): number {
     if (this.inFlight === 0) return 0;
