@@ -22,7 +22,7 @@ export interface NewMessage {
 
 /** At most this many rows go into one INSERT. */
 const MAX_BATCH_ROWS = 64;
-/** While this many batches are being committed, new messages wait and join the next one. */
+/** At most this many batches commit at once, each on a connection of the writer's own pool. */
 const MAX_BATCHES_IN_FLIGHT = 3;
 /**
  * New messages wait for the batch being committed and join the next one, unless that batch has
