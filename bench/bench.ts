@@ -191,11 +191,14 @@ function cpuMs(pid: number | undefined): number | null {
   }
 }
 
-/** The MySQL/MariaDB server's pid, when --db names one (its CPU is part of each message's cost). */
+/**
+ * The MySQL/MariaDB server's pid, when --db names one on this machine (its CPU is part of each
+ * message's cost); undefined for another host, whose CPU /proc cannot tell.
+ */
 function databasePid(db: string | undefined): number | undefined {
-  return db && /^(mysql|mariadb):/.test(db)
-    ? pidOfPort(db.replace(/^mariadb:/, 'mysql:'))
-    : undefined;
+  if (!db || !/^(mysql|mariadb):/.test(db)) return undefined;
+  const local = ['localhost', '127.0.0.1', '[::1]'].includes(new URL(db).hostname);
+  return local ? pidOfPort(db.replace(/^mariadb:/, 'mysql:')) : undefined;
 }
 
 function pidOfPort(url: string): number | undefined {
