@@ -11,6 +11,9 @@
  *   DATABASE_URL=mysql://root@127.0.0.1:3306/baseline PORT=3000 npm run bench:baseline
  *
  * Env: PORT (3000), DATABASE_URL (mysql://root@127.0.0.1:3306/baseline), JWT_SECRET.
+ * BASELINE_GROUP_COMMIT=1 makes it a second yardstick: messages that arrive while an INSERT
+ * runs wait for it and go into the next one, one multi-row INSERT (no transaction, no
+ * counters). That is group commit at its cheapest, to show what it gives a raw server here.
  * The schema is created at start when missing (CREATE TABLE IF NOT EXISTS).
  */
 import * as bcrypt from 'bcryptjs';
@@ -288,6 +291,47 @@ function toMessage(r: Row) {
   };
 }
 
+const INSERT_MESSAGES =
+  'INSERT INTO messages (id, conversation_key, type, content, sender_id, receiver_id, group_id, client_msg_id, created_at) VALUES ';
+const ROW = '(?, ?, ?, ?, ?, ?, ?, ?, ?)';
+const GROUP_COMMIT = process.env.BASELINE_GROUP_COMMIT === '1';
+const MAX_BATCH_ROWS = 64;
+type Param = string | null;
+let queued: { params: Param[]; resolve: () => void; reject: (err: unknown) => void }[] = [];
+let inserting = false;
+
+/** One INSERT per message, or with BASELINE_GROUP_COMMIT=1 a share of a multi-row one. */
+function insertMessage(params: Param[]): Promise<unknown> {
+  if (!GROUP_COMMIT) return pool.execute(INSERT_MESSAGES + ROW, params);
+  return new Promise<void>((resolve, reject) => {
+    queued.push({ params, resolve, reject });
+    if (!inserting) {
+      inserting = true;
+      setImmediate(() => void insertQueued());
+    }
+  });
+}
+
+/** The queued rows in one INSERT; if it is refused, each row alone (its own error). */
+async function insertQueued(): Promise<void> {
+  const batch = queued.slice(0, MAX_BATCH_ROWS);
+  queued = queued.slice(MAX_BATCH_ROWS);
+  try {
+    const rows = batch.map(() => ROW).join(', ');
+    await pool.query(
+      INSERT_MESSAGES + rows,
+      batch.flatMap((b) => b.params),
+    );
+    for (const b of batch) b.resolve();
+  } catch {
+    for (const b of batch) {
+      await pool.execute(INSERT_MESSAGES + ROW, b.params).then(() => b.resolve(), b.reject);
+    }
+  }
+  if (queued.length > 0) setImmediate(() => void insertQueued());
+  else inserting = false;
+}
+
 /** One INSERT, then `message:new` to the receiver and the sender (or the group's room). */
 async function sendMessage(senderId: string, body: Json, fromSocket?: string) {
   only(body, ['type', 'content', 'receiver_id', 'group_id', 'client_msg_id']);
@@ -320,21 +364,17 @@ async function sendMessage(senderId: string, body: Json, fromSocket?: string) {
     created_at: toSql(new Date()),
   } as Row;
   try {
-    await pool.execute(
-      `INSERT INTO messages (id, conversation_key, type, content, sender_id, receiver_id, group_id, client_msg_id, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [
-        row.id,
-        target.key,
-        type,
-        content,
-        senderId,
-        row.receiver_id,
-        row.group_id,
-        clientMsgId,
-        row.created_at,
-      ],
-    );
+    await insertMessage([
+      row.id,
+      target.key,
+      type,
+      content,
+      senderId,
+      row.receiver_id,
+      row.group_id,
+      clientMsgId,
+      row.created_at,
+    ]);
   } catch (err) {
     if (clientMsgId === null || (err as { code?: string }).code !== 'ER_DUP_ENTRY') throw err;
     // A retry with the same client_msg_id: answer with the original, deliver nothing new.
