@@ -312,7 +312,10 @@ function insertMessage(params: Param[]): Promise<unknown> {
   });
 }
 
-/** The queued rows in one INSERT; if it is refused, each row alone (its own error). */
+/**
+ * The queued rows in one INSERT; if it fails, each row alone, so a duplicate client_msg_id fails
+ * only its own sender (a yardstick: a batch whose connection died after commit is written twice).
+ */
 async function insertQueued(): Promise<void> {
   const batch = queued.slice(0, MAX_BATCH_ROWS);
   queued = queued.slice(MAX_BATCH_ROWS);
