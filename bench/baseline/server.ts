@@ -297,7 +297,7 @@ const ROW = '(?, ?, ?, ?, ?, ?, ?, ?, ?)';
 const GROUP_COMMIT = process.env.BASELINE_GROUP_COMMIT === '1';
 const MAX_BATCH_ROWS = 64;
 type Param = string | null;
-let queued: { params: Param[]; resolve: () => void; reject: (err: unknown) => void }[] = [];
+const queued: { params: Param[]; resolve: () => void; reject: (err: unknown) => void }[] = [];
 let inserting = false;
 
 /** One INSERT per message, or with BASELINE_GROUP_COMMIT=1 a share of a multi-row one. */
@@ -317,8 +317,7 @@ function insertMessage(params: Param[]): Promise<unknown> {
  * only its own sender (a yardstick: a batch whose connection died after commit is written twice).
  */
 async function insertQueued(): Promise<void> {
-  const batch = queued.slice(0, MAX_BATCH_ROWS);
-  queued = queued.slice(MAX_BATCH_ROWS);
+  const batch = queued.splice(0, MAX_BATCH_ROWS);
   try {
     const rows = batch.map(() => ROW).join(', ');
     await pool.query(
