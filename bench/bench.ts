@@ -555,7 +555,7 @@ async function seedHistory(
     const marks: string[] = [];
     const conversationTuple = (key: string, last: string, count: number, at: number) => {
       const [low, high] = key.slice(2).split(':');
-      return `('${key}','private',NULL,'${low}','${high}','${last}',${count},${sqlTime(at)})`;
+      return `('${key}','private',NULL,'${low}','${high}','${last}',${count},${sqlTime(at)},${Math.floor(at / 1000)})`;
     };
     for (const [p, peer] of peers.entries()) {
       const key = privateKey(a.id, peer);
@@ -600,7 +600,7 @@ async function seedHistory(
     marks.push(`('${key}','${a.id}','${ids.get(total - 50)}',${sqlTime(at - 1000)})`);
 
     await conn.query(
-      `INSERT INTO conversations (conversation_key, type, group_id, user_a, user_b, last_message_id, message_count, updated_at) VALUES ${conversations.join(',')}`,
+      `INSERT INTO conversations (conversation_key, type, group_id, user_a, user_b, last_message_id, message_count, updated_at, active_second) VALUES ${conversations.join(',')}`,
     );
     await conn.query(
       `INSERT INTO read_marks (conversation_key, user_id, message_id, read_at) VALUES ${marks.join(',')}`,

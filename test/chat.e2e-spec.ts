@@ -4,6 +4,7 @@ import { Message } from '../src/chat/message.entity';
 import { Conversation } from '../src/chat/conversation.entity';
 import { privateKey } from '../src/chat/conversation-key';
 import { nextMessageId } from '../src/chat/message-id';
+import { ConversationActiveSecond1764000004000 } from '../src/database/migrations/1764000004000-ConversationActiveSecond';
 import { User } from '../src/users/user.entity';
 import { createTestApp, onMysql, TestApp } from './support/test-app';
 import { bearer, registerUser, TestUser } from './support/users';
@@ -879,5 +880,90 @@ describe('Chat over HTTP and sockets (e2e)', () => {
       }
       expect(seen).toEqual(expected);
     });
+
+    // Each side of the list's statement (me as user_a, me as user_b) on its own: a side with
+    // all of my conversations is the one whose page must end at the right row.
+    describe.each(['user_a', 'user_b'] as const)(
+      'activity spread over several seconds, me as %s',
+      (side) => {
+        // Activity times (ms into a whole second S): several conversations share a second, so
+        // pages end inside a second as well as between seconds.
+        const layout = [3_900, 3_100, 2_800, 2_500, 2_200, 1_400, 600, 300, 0];
+        const base = Math.floor(Date.parse('2026-06-01T12:00:00.000Z') / 1000) * 1000;
+        let me: TestUser;
+        let order: string[]; // peer ids, most recent activity first
+
+        beforeAll(async () => {
+          // The smallest id is user_a of all its conversations, the largest user_b.
+          const users = await Promise.all([...layout, 0].map(() => registerUser(t.http)));
+          users.sort((x, y) => (x.user_id < y.user_id ? -1 : 1));
+          me = side === 'user_a' ? users[0] : users[users.length - 1];
+          const peers = users.filter((u) => u !== me);
+          const repo = t.dataSource.getRepository(Conversation);
+          for (const [i, p] of peers.entries()) {
+            await send(i % 2 ? me : p, {
+              type: 'text',
+              content: `s${i}`,
+              receiver_id: i % 2 ? p.user_id : me.user_id,
+            });
+          }
+          // Listed in send order otherwise; set out of it on purpose.
+          const shuffled = [4, 0, 7, 2, 8, 5, 1, 3, 6].map((i) => peers[i]);
+          for (const [j, p] of shuffled.entries()) {
+            const at = base + layout[j];
+            const key = privateKey(me.user_id, p.user_id);
+            expect(await repo.findOneByOrFail({ key })).toMatchObject({
+              [side === 'user_a' ? 'userA' : 'userB']: me.user_id,
+            });
+            await repo.update(
+              { key },
+              { updatedAt: new Date(at), activeSecond: Math.floor(at / 1000) },
+            );
+          }
+          order = shuffled.map((p) => p.user_id);
+        });
+
+        it('lists them by exact activity time on every page, a page ending inside a second or between two', async () => {
+          for (const limit of [1, 2, 3, 4]) {
+            for (let offset = 0; offset <= layout.length; offset += 1) {
+              const res = await as(me).get('/chat/conversations', { limit, offset }).expect(200);
+              expect(res.body.data.total).toBe(layout.length);
+              const page = res.body.data.conversations as {
+                peer: { user_id: string };
+                updated_at: string;
+              }[];
+              expect(page.map((c) => c.peer.user_id)).toEqual(order.slice(offset, offset + limit));
+              expect(page.map((c) => c.updated_at)).toEqual(
+                layout.slice(offset, offset + limit).map((ms) => new Date(base + ms).toISOString()),
+              );
+            }
+          }
+        });
+
+        it('fills active_second from updated_at when the migration runs on existing rows', async () => {
+          const runner = t.dataSource.createQueryRunner();
+          try {
+            await new ConversationActiveSecond1764000004000().down(runner);
+            await new ConversationActiveSecond1764000004000().up(runner);
+          } finally {
+            await runner.release();
+          }
+          const rows = await t.dataSource
+            .getRepository(Conversation)
+            .find({ where: [{ userA: me.user_id }, { userB: me.user_id }] });
+          const second = new Map(
+            order.map((peer, j) => [
+              privateKey(me.user_id, peer),
+              Math.floor((base + layout[j]) / 1000),
+            ]),
+          );
+          expect(new Map(rows.map((r) => [r.key, r.activeSecond]))).toEqual(second);
+          const res = await as(me).get('/chat/conversations', { limit: 3, offset: 2 }).expect(200);
+          expect(
+            res.body.data.conversations.map((c: { peer: { user_id: string } }) => c.peer.user_id),
+          ).toEqual(order.slice(2, 5));
+        });
+      },
+    );
   });
 });

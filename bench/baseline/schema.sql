@@ -72,10 +72,11 @@ CREATE TABLE IF NOT EXISTS `conversations` (
   `last_message_id` varchar(36) NOT NULL,
   `message_count` int(11) NOT NULL DEFAULT 0,
   `updated_at` datetime(3) NOT NULL,
+  `active_second` int(10) unsigned NOT NULL DEFAULT 0,
   PRIMARY KEY (`conversation_key`),
-  KEY `IDX_conversations_user_a_updated` (`user_a`,`updated_at`,`conversation_key`),
-  KEY `IDX_conversations_user_b_updated` (`user_b`,`updated_at`,`conversation_key`),
-  KEY `IDX_conversations_group` (`group_id`)
+  KEY `IDX_conversations_group` (`group_id`),
+  KEY `IDX_conversations_user_a_active` (`user_a`,`active_second`,`conversation_key`),
+  KEY `IDX_conversations_user_b_active` (`user_b`,`active_second`,`conversation_key`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
 CREATE TABLE IF NOT EXISTS `read_marks` (

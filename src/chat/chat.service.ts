@@ -3,14 +3,14 @@ import { EventEmitter2, OnEvent } from '@nestjs/event-emitter';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { AppException } from '../common/errors/app.exception';
-import { fromSqlTime, iso, now, toSqlTime } from '../common/utils/time';
+import { fromSqlTime, iso, now } from '../common/utils/time';
 import { isUniqueViolation } from '../database/errors';
 import { TransactionRunner } from '../database/transaction-runner';
 import { GroupsService } from '../groups/groups.service';
 import { GroupDeletedEvent, GroupEvents } from '../groups/group.events';
 import { UsersService } from '../users/users.service';
 import { ChatEvents, MessageCreatedEvent, Origin, ReadMarkMovedEvent } from './chat.events';
-import { Conversation } from './conversation.entity';
+import { activeSecond, Conversation } from './conversation.entity';
 import { groupKey, privateKey } from './conversation-key';
 import {
   ConversationTargetDto,
@@ -285,7 +285,8 @@ export class ChatService {
   /**
    * My conversations, most recent activity first: private ones that have messages and every
    * group I belong to. Of my private conversations it reads only those that can reach the page
-   * (the newest offset + limit on either side), plus my memberships; the page's last messages,
+   * (on either side, those active in the seconds of the newest offset + limit, found on the
+   * (user, active_second) index, then sorted by `updated_at`), plus my memberships; the page's last messages,
    * peers and groups are joined to the page alone, with the total (one row of nulls when the
    * page is empty). Then the page's unread counts: two statements, never a whole history.
    */
@@ -295,7 +296,9 @@ export class ChatService {
       `SELECT * FROM (SELECT c.conversation_key, c.conversation_key AS sort_key, NULL AS member_group_id,
         NULL AS joined_at, c.${peer} AS peer_id, c.updated_at AS at, c.last_message_id, rm.message_id AS read_mark
         FROM conversations c ${markJoin}
-        WHERE c.${column} = ? ORDER BY c.updated_at DESC, c.conversation_key DESC LIMIT ?) AS side_${column.slice(-1)}`;
+        WHERE c.${column} = ? AND c.active_second >= COALESCE((SELECT active_second FROM conversations
+          WHERE ${column} = ? ORDER BY active_second DESC LIMIT 1 OFFSET ?), 0)
+        ORDER BY c.updated_at DESC, c.conversation_key DESC LIMIT ?) AS side_${column.slice(-1)}`;
     const groups = `SELECT c.conversation_key, CONCAT('g:', g.group_id) AS sort_key, g.group_id AS member_group_id,
         g.joined_at, NULL AS peer_id, COALESCE(c.updated_at, g.joined_at) AS at, c.last_message_id,
         rm.message_id AS read_mark
@@ -319,7 +322,9 @@ export class ChatService {
       ORDER BY p.at DESC, p.sort_key DESC`,
       [
         ...[userId, userId, userId], // the total's three counts
-        ...[userId, userId, take, userId, userId, take, userId, userId], // the two sides, groups
+        ...[userId, userId, userId, take - 1, take], // side a
+        ...[userId, userId, userId, take - 1, take], // side b
+        ...[userId, userId], // groups
         ...[limit, offset],
       ],
     );
@@ -404,13 +409,13 @@ export class ChatService {
     const horizon = idFloor(new Date(start));
     // Only conversations with something newer than `after` can contribute; asked again on the
     // second read, since a conversation may have become active by a late commit meanwhile.
-    // Private ones are looked up by their last activity, on the (user, updated_at) indexes, so
-    // the lookup reads the conversations active since the cursor, not all of the user's.
-    const since = toSqlTime(new Date(activeSince(after)), this.mysql);
+    // Private ones are looked up by their last activity, on the (user, active_second) indexes,
+    // so the lookup reads the conversations active since the cursor, not all of the user's.
+    const since = activeSecond(activeSince(after));
     const page = async () => {
       const active = await this.messages.query<ActiveConversation[]>(
-        `SELECT conversation_key, message_count FROM conversations WHERE user_a = ? AND updated_at >= ? AND last_message_id > ?
-         UNION ALL SELECT conversation_key, message_count FROM conversations WHERE user_b = ? AND updated_at >= ? AND last_message_id > ?
+        `SELECT conversation_key, message_count FROM conversations WHERE user_a = ? AND active_second >= ? AND last_message_id > ?
+         UNION ALL SELECT conversation_key, message_count FROM conversations WHERE user_b = ? AND active_second >= ? AND last_message_id > ?
          UNION ALL SELECT c.conversation_key, c.message_count FROM conversations c JOIN group_members g ON g.group_id = c.group_id
            WHERE g.user_id = ? AND c.last_message_id > ?`,
         [userId, since, after, userId, since, after, userId, after],

@@ -5,8 +5,8 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
  * message and the message count (history `total` without counting), and who it is between.
  */
 @Entity('conversations')
-@Index('IDX_conversations_user_a_updated', ['userA', 'updatedAt', 'key'])
-@Index('IDX_conversations_user_b_updated', ['userB', 'updatedAt', 'key'])
+@Index('IDX_conversations_user_a_active', ['userA', 'activeSecond', 'key'])
+@Index('IDX_conversations_user_b_active', ['userB', 'activeSecond', 'key'])
 @Index('IDX_conversations_group', ['groupId'])
 export class Conversation {
   @PrimaryColumn({ name: 'conversation_key', type: 'varchar', length: 80 })
@@ -34,4 +34,16 @@ export class Conversation {
 
   @Column({ name: 'updated_at', type: 'datetime', precision: 3 })
   updatedAt: Date;
+
+  /**
+   * `updatedAt` in whole seconds (Unix time): what the per-user indexes order by. A send
+   * changes it at most once a second, so most sends leave those indexes alone.
+   */
+  @Column({ name: 'active_second', type: 'int', unsigned: true, default: 0 })
+  activeSecond: number;
+}
+
+/** The `active_second` of a conversation whose newest batch began at `at`. */
+export function activeSecond(at: Date | number): number {
+  return Math.floor(Number(at) / 1000);
 }

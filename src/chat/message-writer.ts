@@ -6,6 +6,7 @@ import { databaseConfig, DatabaseConfig } from '../config/database.config';
 import { databaseKind, mysqlPoolOptions } from '../database/data-source-options';
 import { retryingLockConflicts, TransactionRunner } from '../database/transaction-runner';
 import { privateKey } from './conversation-key';
+import { activeSecond } from './conversation.entity';
 import { nextMessageId } from './message-id';
 import { Message } from './message.entity';
 
@@ -448,10 +449,10 @@ class BatchPlan {
    */
   upsertConversations(change: 'count' | 'newest' | 'guarded'): Statement {
     const mysql = this.mysql;
-    const insert = `INSERT INTO conversations (conversation_key, type, group_id, user_a, user_b, last_message_id, message_count, updated_at) VALUES ${this.rows.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`;
+    const insert = `INSERT INTO conversations (conversation_key, type, group_id, user_a, user_b, last_message_id, message_count, updated_at, active_second) VALUES ${this.rows.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`;
     const count = mysql
-      ? 'message_count = message_count + VALUES(message_count), updated_at = VALUES(updated_at)'
-      : 'message_count = message_count + excluded.message_count, updated_at = excluded.updated_at';
+      ? 'message_count = message_count + VALUES(message_count), updated_at = VALUES(updated_at), active_second = VALUES(active_second)'
+      : 'message_count = message_count + excluded.message_count, updated_at = excluded.updated_at, active_second = excluded.active_second';
     const newest = mysql
       ? 'last_message_id = VALUES(last_message_id)'
       : 'last_message_id = excluded.last_message_id';
@@ -470,6 +471,7 @@ class BatchPlan {
       r.lastMessageId,
       r.count,
       this.at,
+      activeSecond(this.createdAt),
     ]);
     return {
       sql: mysql
