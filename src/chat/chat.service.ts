@@ -286,9 +286,10 @@ export class ChatService {
    * My conversations, most recent activity first: private ones that have messages and every
    * group I belong to. Of my private conversations it reads only those that can reach the page
    * (on either side, those active in the seconds of the newest offset + limit, found on the
-   * (user, active_second) index, then sorted by `updated_at`), plus my memberships; the page's last messages,
-   * peers and groups are joined to the page alone, with the total (one row of nulls when the
-   * page is empty). Then the page's unread counts: two statements, never a whole history.
+   * (user, active_second) index, then sorted by `updated_at`), plus my memberships; the page's
+   * last messages, peers and groups are joined to the page alone, with the total (one row of
+   * nulls when the page is empty). Then the page's unread counts: two statements, never a
+   * whole history.
    */
   async conversations(userId: string, limit: number, offset: number): Promise<ConversationListDto> {
     const markJoin = `LEFT JOIN read_marks rm ON rm.conversation_key = c.conversation_key AND rm.user_id = ?`;
